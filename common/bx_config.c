@@ -49,7 +49,6 @@ static s_opt_t s_opts[] = {
     S_INT("wait_max_ms", "30000", 0, 300000, "cap on Prefer: wait"),
     S_STR("cors_origins", "http://localhost:8080,http://127.0.0.1:8080", "comma-separated CORS allow-list"),
     S_STR("public_base_url", "http://127.0.0.1:8080", "base URL used in links"),
-    S_STR("web_dir", "web", "folder of the pages the frontdoor serves"),
     S_STR("jwt_key_dir", "var/keys", "folder of Ed25519 signing keys (jwt-*.pem)"),
     S_STR("jwt_issuer", "boxoffice", "iss claim"),
     S_INT("jwt_access_ttl_s", "900", 10, 86400, "access token lifetime"),

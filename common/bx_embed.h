@@ -13,6 +13,7 @@ typedef struct {
 extern const bx_embed_t bx_sql_migrations[];
 extern const bx_embed_t bx_sql_queries[];
 extern const bx_embed_t bx_contracts[];
+extern const bx_embed_t bx_web[]; /* web/: pages the frontdoor serves */
 
 /* Returns the entry called name in table, or NULL. */
 const bx_embed_t *bx_embed_find(const bx_embed_t *table, const char *name);

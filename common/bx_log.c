@@ -161,19 +161,24 @@ static size_t s_escape(char *buf, size_t o, size_t cap, const char *s)
     return o;
 }
 
+/* Appends ,"key":"value" with value scrubbed and escaped. A field that does not fit
+ * whole is cut inside its value or left out, so the line stays valid JSON. */
 static size_t s_field(char *buf, size_t o, size_t cap, const char *key, const char *val)
 {
     char clean[2048];
-    if (!val || !*val)
+    size_t klen = strlen(key);
+    if (!val || !*val || o + klen + 8 >= cap)
         return o;
     bx_log_scrub(clean, sizeof clean, val);
-    o = s_escape(buf, o, cap, ",\"");
-    o += (size_t)snprintf(buf + o, cap - o, "%s\":\"", key);
-    if (o >= cap)
-        return cap - 1;
-    o = s_escape(buf, o, cap, clean);
-    if (o + 1 < cap)
-        buf[o++] = '"';
+    buf[o++] = ',';
+    buf[o++] = '"';
+    memcpy(buf + o, key, klen);
+    o += klen;
+    buf[o++] = '"';
+    buf[o++] = ':';
+    buf[o++] = '"';
+    o = s_escape(buf, o, cap - 1, clean); /* one byte kept for the closing quote */
+    buf[o++] = '"';
     return o;
 }
 

@@ -1,6 +1,7 @@
 /* bx_util: ids, encodings, hashes and clocks. */
 #include "bx_util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -169,7 +170,8 @@ void bx_time_http(int64_t epoch_s, char out[40])
 bx_err_t bx_parse_long(const char *s, long min, long max, long *out)
 {
     char *end;
-    if (!s || !*s)
+    /* strtol skips leading white space: a strict parse must not. */
+    if (!s || !*s || isspace((unsigned char)*s))
         return BX_EINVAL;
     errno = 0;
     long v = strtol(s, &end, 10);

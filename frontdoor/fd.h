@@ -25,6 +25,8 @@ enum {
     FD_RAW_BODY = 1 << 3,   /* body is not JSON (uploads): handler reads fd_body_raw */
     FD_NO_IDEM = 1 << 4,    /* POST that ignores Idempotency-Key (login, refresh, logout) */
     FD_OPT_AUTH = 1 << 5,   /* a bearer token is used when present, not required */
+    FD_NO_DB = 1 << 6,      /* served without PostgreSQL (health, metrics, keys) */
+    FD_ANY_ACCEPT = 1 << 7, /* one fixed representation (metrics text, HTML): no 406 */
 };
 
 /* Rate-limit classes (see fd_ratelimit). */
@@ -39,6 +41,8 @@ typedef struct {
     const bx_jfield_t *body_schema; /* validated before the handler runs; NULL: none */
 } fd_route_t;
 
+#define FD_MAX_ORGS 8
+
 /* The authenticated caller. */
 typedef struct {
     int authenticated;  /* 1 when a valid access token was presented */
@@ -47,6 +51,9 @@ typedef struct {
     char role[16];      /* customer, partner, admin, scanner */
     char jti[64];       /* token id */
     int64_t exp;        /* expiry, epoch seconds */
+    char orgs[FD_MAX_ORGS][37]; /* partner organizations from the token (a hint: handlers
+                                   check membership in PostgreSQL for writes) */
+    int norgs;          /* entries in orgs */
 } fd_principal_t;
 
 /* ---- inputs ---- */

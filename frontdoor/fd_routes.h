@@ -1,0 +1,20 @@
+/* fd_routes: the list of every module's routes. Add a module's list here and in
+ * fd_routes.c; contracts/openapi.json must describe every route (a test checks). */
+#ifndef FD_ROUTES_H
+#define FD_ROUTES_H
+
+#include "fd.h"
+
+extern const fd_route_t fd_core_routes[];  /* fd_core.c: health, metrics, docs, requests */
+extern const fd_route_t fd_users_routes[]; /* fd_users.c: accounts and organizations */
+extern const fd_route_t fd_venues_routes[];  /* fd_venues.c: venues */
+extern const fd_route_t fd_layouts_routes[]; /* fd_layouts.c: halls and seating layouts */
+extern const fd_route_t fd_publish_routes[]; /* fd_publish.c: publish and cancel events */
+extern const fd_route_t fd_tiers_routes[];   /* fd_tiers.c: ticket tiers of an event */
+extern const fd_route_t fd_series_routes[];  /* fd_series.c: recurring series */
+extern const fd_route_t fd_events_routes[];  /* fd_events.c: events */
+
+/* NULL-terminated list of route lists. */
+extern const fd_route_t *const fd_all_routes[];
+
+#endif
