@@ -1,6 +1,8 @@
 /* bx_log: JSON-lines logger with per-thread request context and secret scrubbing. */
 #include "bx_log.h"
 
+#include "bx_util.h"
+
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -154,8 +156,23 @@ static size_t s_escape(char *buf, size_t o, size_t cap, const char *s)
             buf[o++] = '0';
             buf[o++] = hex[c >> 4];
             buf[o++] = hex[c & 15];
-        } else {
+        } else if (c < 0x80) {
             buf[o++] = (char)c;
+        } else {
+            /* Multi-byte: copy a whole valid UTF-8 sequence, or write U+FFFD for bytes
+             * that are not one (including a sequence cut short), so the line stays
+             * valid JSON. */
+            size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+            if (n > 1 && strnlen(s, n) == n && bx_utf8_valid(s, n)) {
+                if (o + n + 7 >= cap)
+                    break;
+                memcpy(buf + o, s, n);
+                o += n;
+                s += n - 1;
+            } else {
+                memcpy(buf + o, "\\ufffd", 6);
+                o += 6;
+            }
         }
     }
     return o;

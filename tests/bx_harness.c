@@ -72,6 +72,7 @@ static int s_run_env(const char *const *argv, const char *env)
 {
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with a test that timed out */
         if (env)
             putenv((char *)env);
         execv(argv[0], (char *const *)argv);
@@ -140,7 +141,8 @@ const char *bx_h_bin(const char *name)
 static void s_child(const char *exe, const char *const *argv, const char *const *env,
                     const char *log_path, int errfd)
 {
-    int fd = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd =
+        open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int err = 0;
     /* A server a test forgot to stop dies with the test process. */
@@ -255,7 +257,8 @@ char *bx_h_sql(const char *dsn, const char *sql)
     PQsetNoticeProcessor(c, s_quiet, NULL);
     PGresult *res = PQexec(c, sql);
     ExecStatusType st = PQresultStatus(res);
-    if (st == PGRES_TUPLES_OK && PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
+    if (st == PGRES_TUPLES_OK && PQntuples(res) > 0 && PQnfields(res) > 0 &&
+        !PQgetisnull(res, 0, 0))
         out = strdup(PQgetvalue(res, 0, 0));
     else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
         fprintf(stderr, "bx_h_sql: %s: %s", sql, PQresultErrorMessage(res));

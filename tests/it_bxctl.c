@@ -164,8 +164,10 @@ START_TEST(seed_keeps_an_existing_account)
     char env[512];
     snprintf(env, sizeof env, "BOXOFFICE_PG_DSN=%s", dsn);
     ck_assert_int_eq(s_bxctl(env, "it_bxctl.seed.log", "seed", NULL), 0);
-    s_assert_sql(dsn, "SELECT role || ':' || password_hash FROM users WHERE lower(email) = "
-                      "'admin@boxoffice.test'", "customer:x");
+    s_assert_sql(dsn,
+                 "SELECT role || ':' || password_hash FROM users WHERE lower(email) = "
+                 "'admin@boxoffice.test'",
+                 "customer:x");
     s_assert_sql(dsn, "SELECT count(*) FROM users", "3");
 }
 END_TEST

@@ -79,8 +79,10 @@ START_TEST(every_migration_recorded_once)
                  want);
     s_assert_str(dsn, "SELECT bool_and(length(checksum) = 64) FROM schema_migrations", "t");
     /* The foundation's tables exist. */
-    s_assert_str(dsn, "SELECT to_regclass('requests') IS NOT NULL AND to_regclass('users') "
-                      "IS NOT NULL AND to_regclass('outbox') IS NOT NULL", "t");
+    s_assert_str(dsn,
+                 "SELECT to_regclass('requests') IS NOT NULL AND to_regclass('users') "
+                 "IS NOT NULL AND to_regclass('outbox') IS NOT NULL",
+                 "t");
 }
 END_TEST
 

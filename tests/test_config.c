@@ -77,8 +77,8 @@ START_TEST(file_then_environment)
 END_TEST
 
 /* Bad integer values: not numbers, trailing junk, out of bounds, empty. */
-static const char *const s_bad_ports[] = {"abc", "8080x", "0", "-1", "65536", "",
-                                          "99999999999999999999", "80 80", "0x50"};
+static const char *const s_bad_ports[] = {
+    "abc", "8080x", "0", "-1", "65536", "", "99999999999999999999", "80 80", "0x50"};
 
 START_TEST(bad_environment_value_refused)
 {

@@ -82,27 +82,27 @@ typedef struct {
 } s_sql_case_t;
 
 static const s_sql_case_t s_sql[] = {
-    {"23505", BX_ECONFLICT},      /* unique_violation */
-    {"23P01", BX_ECONFLICT},      /* exclusion_violation */
-    {"40001", BX_ERETRY},         /* serialization_failure */
-    {"40P01", BX_ERETRY},         /* deadlock_detected */
-    {"55P03", BX_ERETRY},         /* lock_not_available */
-    {"23502", BX_EINVAL},         /* not_null_violation */
-    {"23503", BX_EINVAL},         /* foreign_key_violation */
-    {"23514", BX_EINVAL},         /* check_violation */
-    {"22P02", BX_EINVAL},         /* invalid_text_representation */
-    {"22001", BX_EINVAL},         /* string_data_right_truncation */
-    {"57014", BX_ETIMEOUT},       /* query_canceled (statement_timeout) */
-    {"08006", BX_EUNAVAILABLE},   /* connection_failure */
-    {"08001", BX_EUNAVAILABLE},   /* unable to connect */
-    {"57P01", BX_EUNAVAILABLE},   /* admin_shutdown */
-    {"57P03", BX_EUNAVAILABLE},   /* cannot_connect_now */
-    {"42P01", BX_EINTERNAL},      /* undefined_table: a bug, not the client's fault */
-    {"XX000", BX_EINTERNAL},      /* internal_error */
-    {"", BX_EINTERNAL},           /* empty */
-    {"2350", BX_EINTERNAL},       /* too short */
-    {"235050", BX_EINTERNAL},     /* too long */
-    {NULL, BX_EINTERNAL},         /* absent */
+    {"23505", BX_ECONFLICT},    /* unique_violation */
+    {"23P01", BX_ECONFLICT},    /* exclusion_violation */
+    {"40001", BX_ERETRY},       /* serialization_failure */
+    {"40P01", BX_ERETRY},       /* deadlock_detected */
+    {"55P03", BX_ERETRY},       /* lock_not_available */
+    {"23502", BX_EINVAL},       /* not_null_violation */
+    {"23503", BX_EINVAL},       /* foreign_key_violation */
+    {"23514", BX_EINVAL},       /* check_violation */
+    {"22P02", BX_EINVAL},       /* invalid_text_representation */
+    {"22001", BX_EINVAL},       /* string_data_right_truncation */
+    {"57014", BX_ETIMEOUT},     /* query_canceled (statement_timeout) */
+    {"08006", BX_EUNAVAILABLE}, /* connection_failure */
+    {"08001", BX_EUNAVAILABLE}, /* unable to connect */
+    {"57P01", BX_EUNAVAILABLE}, /* admin_shutdown */
+    {"57P03", BX_EUNAVAILABLE}, /* cannot_connect_now */
+    {"42P01", BX_EINTERNAL},    /* undefined_table: a bug, not the client's fault */
+    {"XX000", BX_EINTERNAL},    /* internal_error */
+    {"", BX_EINTERNAL},         /* empty */
+    {"2350", BX_EINTERNAL},     /* too short */
+    {"235050", BX_EINTERNAL},   /* too long */
+    {NULL, BX_EINTERNAL},       /* absent */
 };
 
 START_TEST(sqlstate_mapping)

@@ -153,6 +153,19 @@ START_TEST(awkward_characters_stay_valid_json)
 }
 END_TEST
 
+START_TEST(invalid_utf8_becomes_replacement_characters)
+{
+    /* a lone continuation byte, an overlong '/', a truncated 3-byte sequence, then valid é */
+    s_capture_begin();
+    BX_INFO("a\x80" "b\xc0\xaf" "c\xe2\x82 \xc3\xa9");
+    char *out = s_capture_end();
+    json_t *o = s_one_line(out);
+    ck_assert_str_eq(s_get(o, "msg"), "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd \xc3\xa9");
+    json_decref(o);
+    free(out);
+}
+END_TEST
+
 START_TEST(oversized_message_stays_one_valid_line)
 {
     /* Control characters grow six-fold when escaped: the line must still close properly,
@@ -183,9 +196,9 @@ END_TEST
 
 /* Card numbers in the shapes people paste them: each passes Luhn. */
 static const char *const s_cards[] = {
-    "4111111111111111",    "4111 1111 1111 1111", "4111-1111-1111-1111", "5555555555554444",
-    "378282246310005",     "6011111111111117",    "3530111333300000",    "4000056655665556",
-    "6759649826438453",    "4111 1111 1111 1111 003",
+    "4111111111111111", "4111 1111 1111 1111",     "4111-1111-1111-1111", "5555555555554444",
+    "378282246310005",  "6011111111111117",        "3530111333300000",    "4000056655665556",
+    "6759649826438453", "4111 1111 1111 1111 003",
 };
 
 START_TEST(card_numbers_are_scrubbed)
@@ -260,6 +273,7 @@ Suite *bx_suite(void)
     tcase_add_test(shape, threshold_skips_formatting);
     tcase_add_test(shape, level_names_parse);
     tcase_add_test(shape, awkward_characters_stay_valid_json);
+    tcase_add_test(shape, invalid_utf8_becomes_replacement_characters);
     tcase_add_test(shape, oversized_message_stays_one_valid_line);
     suite_add_tcase(s, shape);
 

@@ -20,7 +20,7 @@ START_TEST(uuid_v7_shape)
     bx_uuid_v7(u);
     ck_assert_uint_eq(strlen(u), BX_UUID_LEN);
     ck_assert(bx_uuid_valid(u));
-    ck_assert_int_eq(u[14], '7');                  /* version */
+    ck_assert_int_eq(u[14], '7');                 /* version */
     ck_assert_ptr_nonnull(strchr("89ab", u[19])); /* RFC 9562 variant */
     for (const char *p = u; *p; p++)
         ck_assert_msg(!(*p >= 'A' && *p <= 'Z'), "upper case in %s", u);
@@ -124,15 +124,15 @@ START_TEST(b64url_rejects_bad_input)
 {
     unsigned char out[64];
     const char *bad[] = {
-        "Zg==",     /* padding is not base64url */
-        "Zm9v+A",   /* standard alphabet */
-        "Zm9v/A",   /* standard alphabet */
-        "Z",        /* length 1 mod 4 is impossible */
-        "Zm9vY",    /* length 1 mod 4 */
-        "Zh",       /* non-zero trailing bits: not canonical */
-        "Zm9",      /* non-zero trailing bits */
-        "Zm 9v",    /* space */
-        "Zm9v\n",   /* newline */
+        "Zg==",        /* padding is not base64url */
+        "Zm9v+A",      /* standard alphabet */
+        "Zm9v/A",      /* standard alphabet */
+        "Z",           /* length 1 mod 4 is impossible */
+        "Zm9vY",       /* length 1 mod 4 */
+        "Zh",          /* non-zero trailing bits: not canonical */
+        "Zm9",         /* non-zero trailing bits */
+        "Zm 9v",       /* space */
+        "Zm9v\n",      /* newline */
         "Zm\xc3\xa9v", /* non-ASCII */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -275,7 +275,9 @@ static const s_utf8_case_t s_utf8[] = {
     {"\xfe", 0, "byte FE"},
     {"\xff", 0, "byte FF"},
     {"\x80", 0, "lone continuation"},
-    {"a\xbf" "b", 0, "continuation inside ascii"},
+    {"a\xbf"
+     "b",
+     0, "continuation inside ascii"},
     {"\xc3", 0, "truncated two-byte"},
     {"\xe2\x82", 0, "truncated three-byte"},
     {"\xf0\x9f\x8e", 0, "truncated four-byte"},
@@ -286,8 +288,8 @@ static const s_utf8_case_t s_utf8[] = {
 START_TEST(utf8_cases)
 {
     const s_utf8_case_t *c = &s_utf8[_i];
-    ck_assert_msg(bx_utf8_valid(c->bytes, strlen(c->bytes)) == c->valid, "%s: expected %s",
-                  c->what, c->valid ? "valid" : "invalid");
+    ck_assert_msg(bx_utf8_valid(c->bytes, strlen(c->bytes)) == c->valid, "%s: expected %s", c->what,
+                  c->valid ? "valid" : "invalid");
 }
 END_TEST
 

@@ -6,8 +6,8 @@
 #include "bx_pg.h"
 
 /* Exit codes of every subcommand. */
-#define BXCTL_OK 0    /* done */
-#define BXCTL_FAIL 1  /* the work failed; the reason is on stderr */
+#define BXCTL_OK    0 /* done */
+#define BXCTL_FAIL  1 /* the work failed; the reason is on stderr */
 #define BXCTL_USAGE 2 /* bad arguments; usage is on stderr */
 
 /* A subcommand: argv[0] is the subcommand's name, argv[1..argc-1] its arguments. The

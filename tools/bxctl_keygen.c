@@ -93,8 +93,9 @@ static int s_write_pem(EVP_PKEY *pkey, const char *path)
         unlink(tmp);
         return -1;
     }
-    int ok = fchmod(fd, 0600) == 0 && PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) == 1 &&
-             fflush(f) == 0 && fsync(fd) == 0;
+    int ok = fchmod(fd, 0600) == 0 &&
+             PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) == 1 && fflush(f) == 0 &&
+             fsync(fd) == 0;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path)) {
         bxctl_err(S_CMD, "could not write %s: %s", path, strerror(errno));

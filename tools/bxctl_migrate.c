@@ -11,17 +11,16 @@
 #include "bxctl.h"
 
 /* Advisory lock key shared by every migrator of every boxoffice database ("bxmigr"). */
-#define S_LOCK_SQL "SELECT pg_advisory_lock(6443541102454642)"
-#define S_UNLOCK_SQL "SELECT pg_advisory_unlock(6443541102454642)"
+#define S_LOCK_SQL    "SELECT pg_advisory_lock(6443541102454642)"
+#define S_UNLOCK_SQL  "SELECT pg_advisory_unlock(6443541102454642)"
 #define S_VERSION_MAX 128
 
 static const char *const S_CMD = "migrate";
 
-static const char *const S_CREATE_TABLE =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version    VARCHAR(128) PRIMARY KEY,"
-    " checksum   CHAR(64) NOT NULL,"
-    " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())";
+static const char *const S_CREATE_TABLE = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                          " version    VARCHAR(128) PRIMARY KEY,"
+                                          " checksum   CHAR(64) NOT NULL,"
+                                          " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())";
 
 /* Server NOTICEs ("relation already exists, skipping") are noise for an operator. */
 static void s_quiet(void *arg, const char *message)
@@ -131,9 +130,10 @@ static int s_migrate_all(bx_pg_t *pg, int *already)
             return -1;
         if (found) {
             if (strcmp(have, sum))
-                fprintf(stderr, "bxctl migrate: warning: %s changed after it was applied at %s; "
-                                "the database keeps the old version (migrations are forward "
-                                "only: add a new file instead)\n",
+                fprintf(stderr,
+                        "bxctl migrate: warning: %s changed after it was applied at %s; "
+                        "the database keeps the old version (migrations are forward "
+                        "only: add a new file instead)\n",
                         version, at);
             (*already)++;
             continue;

@@ -33,7 +33,7 @@ static const s_user_t s_users[] = {
     {"01900000-0000-7000-8000-000000000103", "customer@boxoffice.test", "demo-customer-password",
      "Casey", "Customer", "customer"},
 };
-#define S_NUSERS (sizeof s_users / sizeof s_users[0])
+#define S_NUSERS  (sizeof s_users / sizeof s_users[0])
 #define S_PARTNER 1 /* index of the organization's owner in s_users */
 
 /* Runs a parameterized statement; returns the result (caller clears) or NULL after
@@ -92,17 +92,18 @@ static int s_user(PGconn *c, const s_user_t *u, char *id_out, s_outcome_t *out)
 static int s_org(PGconn *c, const char *owner_id)
 {
     const char *p[2] = {S_ORG_ID, S_ORG_NAME};
-    PGresult *res =
-        s_exec(c, "INSERT INTO organizations (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
-               2, p);
+    PGresult *res = s_exec(
+        c, "INSERT INTO organizations (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", 2,
+        p);
     if (!res)
         return -1;
     PQclear(res);
     const char *m[2] = {S_ORG_ID, owner_id};
-    res = s_exec(c,
-                 "INSERT INTO organization_members (org_id, user_id, role) VALUES ($1, $2, 'owner') "
-                 "ON CONFLICT DO NOTHING",
-                 2, m);
+    res =
+        s_exec(c,
+               "INSERT INTO organization_members (org_id, user_id, role) VALUES ($1, $2, 'owner') "
+               "ON CONFLICT DO NOTHING",
+               2, m);
     int ok = res != NULL;
     PQclear(res);
     return ok ? 0 : -1;
