@@ -235,10 +235,12 @@ table_rows() {
         (((.errors.connect // 0) + (.errors.read // 0) + (.errors.write // 0) + (.errors.timeout // 0)) | tostring),
         (.ratio_to_nginx | f2),
         ((.server_cpu_pct // "n/a") | tostring) + "%",
+        (if .server_cpu_pct and .rps > 0 then (.server_cpu_pct * 10000 / .rps | round | tostring) else "n/a" end),
         ((.wrk_cpu_pct // "n/a") | tostring) + "%",
+        ((.irq_cpu_pct // "n/a") | tostring) + "%",
         ((.other_cpu_pct // "n/a") | tostring) + "%" ] | @tsv'
 }
-header=$'target\treq/s\tp50 ms\tp99 ms\tnon-2xx/3xx\tsocket errors\tvs nginx\tserver CPU\twrk CPU\tother CPU'
+header=$'target\treq/s\tp50 ms\tp99 ms\tnon-2xx/3xx\tsocket errors\tvs nginx\tserver CPU\tCPU us/req\twrk CPU\tirq CPU\tother CPU'
 {
     printf '%s\n' "$header"
     table_rows
@@ -265,7 +267,9 @@ printf '%s\n' "$doc" >"$BENCH_RESULTS/$stamp-http.json"
     printf '|%s\n' "$(printf '%s' "$header" | tr -cd '\t' | sed 's/\t/---|/g')---|"
     table_rows | sed 's/\t/ | /g; s/^/| /; s/$/ |/'
     printf '\nCPU columns are percent of one core averaged over the run (%s00%% = all cores);\n' "$(nproc)"
-    printf '"other CPU" is what the rest of the machine used meanwhile (noise when it is high).\n'
+    printf '"CPU us/req" is server CPU time per request in microseconds (server processes only);\n'
+    printf '"irq CPU" is interrupt time (loopback TCP processing, charged to no process); "other\n'
+    printf 'CPU" is what the rest of the machine used meanwhile (noise when it is high).\n'
     if [ -n "$rl_policy" ]; then printf 'Rate-limit policy on the profile route: `%s`\n' "$rl_policy"; fi
     printf '\n## JSON\n\n```json\n%s\n```\n\n## Raw wrk output\n\n```\n%s\n```\n' "$doc" "$(cat "$raw")"
 } >"$md"

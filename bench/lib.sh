@@ -79,12 +79,13 @@ bench_pid_ticks() {
     fi
 }
 
-# Machine-wide busy and total ticks from /proc/stat: "busy total".
+# Machine-wide ticks from /proc/stat: "busy total interrupts". Interrupt time (irq and
+# softirq: on loopback most TCP processing) is charged to no process, so it is kept apart.
 bench_machine_ticks() {
     local cpu user nice sys idle iowait irq softirq steal rest
     read -r cpu user nice sys idle iowait irq softirq steal rest </proc/stat
-    printf '%s %s\n' $((user + nice + sys + irq + softirq + steal)) \
-        $((user + nice + sys + idle + iowait + irq + softirq + steal))
+    printf '%s %s %s\n' $((user + nice + sys + irq + softirq + steal)) \
+        $((user + nice + sys + idle + iowait + irq + softirq + steal)) $((irq + softirq))
 }
 
 # PIDs of a process group spec, one a line. A spec is LABEL:KIND:ARG where KIND is
@@ -156,12 +157,13 @@ bench_header() {
 # The request shape comes from BENCH_* variables already exported (see lua/bench.lua).
 # The raw wrk output is appended to RAWFILE. CPU figures are percent of one core averaged
 # over the run (100 per core): cpu_pct per process group SPEC (see bench_spec_pids),
-# server_cpu_pct their sum, wrk_cpu_pct the load generator, other_cpu_pct the rest of the
+# server_cpu_pct their sum, wrk_cpu_pct the load generator, irq_cpu_pct interrupt time
+# (the kernel's loopback TCP work, charged to no process), other_cpu_pct the rest of the
 # machine (other work skewing the run).
 bench_wrk() {
     local name=$1 url=$2 threads=$3 conns=$4 dur=$5 timeout=$6 raw=$7
     shift 7
-    local m0 m1 mb0 mt0 mb1 mt1 out json wrk_cpu t0 t1 secs tfile snap0 snap1 cpu
+    local m0 m1 mb0 mt0 mi0 mb1 mt1 mi1 out json wrk_cpu t0 t1 secs tfile snap0 snap1 cpu
     tfile=$(mktemp "$BENCH_TMP_ROOT/time.XXXXXX")
     snap0=$(mktemp "$BENCH_TMP_ROOT/snap.XXXXXX")
     snap1=$(mktemp "$BENCH_TMP_ROOT/snap.XXXXXX")
@@ -187,17 +189,18 @@ bench_wrk() {
     fi
     wrk_cpu=$(awk '{ print $1 + $2 }' "$tfile")
     rm -f "$tfile" "$snap0" "$snap1"
-    read -r mb0 mt0 <<<"$m0"
-    read -r mb1 mt1 <<<"$m1"
+    read -r mb0 mt0 mi0 <<<"$m0"
+    read -r mb1 mt1 mi1 <<<"$m1"
     printf '%s\n' "$json" | jq -c --arg name "$name" --arg url "$url" \
         --argjson threads "$threads" --argjson conns "$conns" --argjson secs "$secs" \
         --argjson cpu "$cpu" --argjson wcpu "$wrk_cpu" --argjson ncpu "$(nproc)" \
-        --argjson mbusy $((mb1 - mb0)) --argjson mtotal $((mt1 - mt0)) \
+        --argjson mbusy $((mb1 - mb0)) --argjson mtotal $((mt1 - mt0)) --argjson mirq $((mi1 - mi0)) \
         '{name: $name, url: $url, threads: $threads, connections: $conns} + . +
          ([$cpu[]] | add // 0) as $server | ($wcpu / $secs * 100 | round) as $w |
+         (if $mtotal > 0 then $mirq / $mtotal * 100 * $ncpu | round else 0 end) as $irq |
          {cpu_pct: $cpu, server_cpu_pct: (if ($cpu | length) > 0 then $server else null end),
-          wrk_cpu_pct: $w,
-          other_cpu_pct: (if $mtotal > 0 then ([$mbusy / $mtotal * 100 * $ncpu - $server - $w, 0] | max | round) else null end)}'
+          wrk_cpu_pct: $w, irq_cpu_pct: $irq,
+          other_cpu_pct: (if $mtotal > 0 then ([$mbusy / $mtotal * 100 * $ncpu - $server - $w - $irq, 0] | max | round) else null end)}'
 }
 
 # Redis commands by name on 127.0.0.1:$1, "name calls" a line (INFO commandstats). The

@@ -275,15 +275,17 @@ table_rows() {
         (if .statuses then ((.non_201 // {}) | [.[]] | add // 0 | tostring)
          elif .failed != null then (.failed | tostring) else "-" end),
         (if .errors then (((.errors.connect // 0) + (.errors.read // 0) + (.errors.write // 0) + (.errors.timeout // 0)) | tostring) else "-" end),
-        (if .server_cpu_pct then (.server_cpu_pct | tostring) + "%" elif .cpu_pct then ([.cpu_pct[]] | add | tostring) + "%" else "-" end) ] | @tsv'
+        (if .server_cpu_pct then .server_cpu_pct elif .cpu_pct then ([.cpu_pct[]] | add) else null end) as $c |
+        (if $c == null then "-" else ($c | tostring) + "%" end),
+        (if $c != null and .rps > 0 then ($c * 10000 / .rps | round | tostring) else "-" end) ] | @tsv'
 }
-header=$'run\treq/s\tp50 ms\tp99 ms\tnon-201/failed\tsocket errors\tserver CPU'
+header=$'run\treq/s\tp50 ms\tp99 ms\tnon-201/failed\tsocket errors\tserver CPU\tCPU us/req'
 {
     printf '%s\n' "$header"
     table_rows
 } | column -t -s $'\t'
 printf '%s' "$doc" | jq -r "$JQ_F2"'
-    (.pipeline[] | "\(.name): statuses \(.statuses | tojson), CPU % of one core \(.cpu_pct | tojson), wrk \(.wrk_cpu_pct)%, other \(.other_cpu_pct)%, PostgreSQL transactions/request \(.pg_transactions_per_request), Redis commands/request \(.redis_commands_per_request | tojson)"),
+    (.pipeline[] | "\(.name): statuses \(.statuses | tojson), CPU % of one core \(.cpu_pct | tojson), wrk \(.wrk_cpu_pct)%, irq \(.irq_cpu_pct)%, other \(.other_cpu_pct)%, PostgreSQL transactions/request \(.pg_transactions_per_request), Redis commands/request \(.redis_commands_per_request | tojson)"),
     (.ratio_pipeline_to_pgbench[] | "ratio pipeline/pgbench at \(.connections) connection(s): \(.ratio | f2)")'
 if [ -n "$rl_policy" ]; then printf 'rate-limit policy seen on the echo route: %s\n' "$rl_policy"; fi
 if printf '%s' "$pl" | jq -e 'any(.[]; (.non_201 // {}) | length > 0)' >/dev/null; then
@@ -305,9 +307,11 @@ printf '%s\n' "$doc" >"$BENCH_RESULTS/$stamp-pipeline.json"
     printf '\n'
     printf '%s' "$doc" | jq -r "$JQ_F2"'
         (.ratio_pipeline_to_pgbench[] | "- ratio pipeline/pgbench at \(.connections) connection(s): \(.ratio | f2)"),
-        (.pipeline[] | "- \(.name): statuses `\(.statuses | tojson)`, CPU % of one core `\(.cpu_pct | tojson)`, wrk \(.wrk_cpu_pct)%, other \(.other_cpu_pct)%, PostgreSQL transactions/request \(.pg_transactions_per_request), Redis commands/request `\(.redis_commands_per_request | tojson)`")'
+        (.pipeline[] | "- \(.name): statuses `\(.statuses | tojson)`, CPU % of one core `\(.cpu_pct | tojson)`, wrk \(.wrk_cpu_pct)%, irq \(.irq_cpu_pct)%, other \(.other_cpu_pct)%, PostgreSQL transactions/request \(.pg_transactions_per_request), Redis commands/request `\(.redis_commands_per_request | tojson)`")'
     if [ -n "$rl_policy" ]; then printf -- '- rate-limit policy on the echo route: `%s`\n' "$rl_policy"; fi
-    printf '\nCPU is percent of one core averaged over the run (%s00%% = all cores).\n' "$(nproc)"
+    printf '\nCPU is percent of one core averaged over the run (%s00%% = all cores); "CPU us/req" is\n' "$(nproc)"
+    printf 'server CPU time per request in microseconds (frontdoor, broker, workers, PostgreSQL, Redis;\n'
+    printf 'for the references only the server measured).\n'
     printf '\n## JSON\n\n```json\n%s\n```\n\n## Raw outputs\n\n```\n%s\n```\n' "$doc" "$(cat "$raw")"
 } >"$md"
 bench_say "results: ${md#"$BENCH_ROOT"/} and $(basename "${md%.md}").json"

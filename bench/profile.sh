@@ -75,7 +75,18 @@ wrk_pid=
 
 stamp=$(date +%Y-%m-%d-%H%M%S)
 out=$BENCH_RESULTS/$stamp-profile.txt
-report() { perf report -i "$tmp/perf.data" --stdio --quiet "$@" 2>/dev/null; }
+# Each report goes to a file first: perf must not die of SIGPIPE under pipefail.
+report() { # $1: output file, then perf report options
+    local file=$1
+    shift
+    perf report -i "$tmp/perf.data" --stdio --quiet "$@" >"$file" 2>"$file.err" ||
+        bench_warn "perf report $* failed: $(tail -n 2 "$file.err")"
+}
+report "$tmp/dso.txt" --no-children --sort dso -g none
+report "$tmp/self.txt" --no-children --sort dso,symbol -g none
+report "$tmp/children.txt" --children --sort symbol -g none
+report "$tmp/chains.txt" --no-children --sort symbol -g caller,0.5,callee,function,percent \
+    --percent-limit 2
 {
     printf 'bench/profile.sh %s: frontdoor pid %s, GET %s, %s connections, perf -F 999 -g for %ss\n' \
         "$stamp" "$fd_pid" "$path" "$conns" "$secs"
@@ -84,14 +95,13 @@ report() { perf report -i "$tmp/perf.data" --stdio --quiet "$@" 2>/dev/null; }
     grep -v '^BENCH_JSON' "$tmp/wrk.txt" || true
     sed -n 's/^BENCH_JSON //p' "$tmp/wrk.txt"
     printf '\n== self time by shared object ==\n'
-    report --no-children --sort dso | head -n 25
+    grep -v '^$' "$tmp/dso.txt" | sed -n '1,25p'
     printf '\n== self time by symbol (top 60) ==\n'
-    report --no-children --sort dso,symbol -g none | grep -v '^$' | head -n 60
+    grep -v '^$' "$tmp/self.txt" | sed -n '1,60p'
     printf '\n== time including callees, by symbol (top 60) ==\n'
-    report --children --sort symbol -g none | grep -v '^$' | head -n 60
-    printf '\n== call chains of the top self-time symbols ==\n'
-    report --no-children --sort symbol -g caller,0.5,callee,function,percent --percent-limit 3 |
-        head -n 250
+    grep -v '^$' "$tmp/children.txt" | sed -n '1,60p'
+    printf '\n== call chains of the symbols with at least 2%% self time (callers below each) ==\n'
+    sed -n '1,400p' "$tmp/chains.txt"
 } >"$out"
 bench_say "profile: ${out#"$BENCH_ROOT"/}"
-sed -n '/== self time by symbol/,/== time including/p' "$out" | head -n 30
+sed -n '/== self time by symbol/,/== time including/p' "$out" | sed -n '1,30p'

@@ -36,6 +36,7 @@ static s_opt_t s_opts[] = {
     S_INT("heartbeat_ms", "1000", 50, 60000, "broker/worker heartbeat interval"),
     S_INT("heartbeat_liveness", "3", 1, 100, "missed heartbeats before a peer is dead"),
     S_INT("worker_credit", "4", 1, 1024, "jobs a worker accepts before replying"),
+    S_INT("hold_batch_max", "64", 1, 256, "hold jobs committed in one transaction"),
     S_INT("request_lease_s", "15", 1, 3600, "seconds before a queued or running request is re-dispatched"),
     S_INT("scheduler_tick_ms", "500", 10, 60000, "scheduler tick"),
     S_STR("http_bind", "127.0.0.1", "frontdoor listen address"),
@@ -45,6 +46,9 @@ static s_opt_t s_opts[] = {
     S_INT("http_timeout_s", "30", 1, 3600, "idle connection timeout"),
     S_INT("body_max_bytes", "1048576", 1024, 268435456, "request body cap"),
     S_INT("json_depth_max", "32", 2, 1000, "JSON nesting cap"),
+    S_STR("media_dir", "var/media", "content-addressed media store (and upload spool) folder"),
+    S_INT("media_max_bytes", "104857600", 1024, 4294967296, "media upload cap (trailers)"),
+    S_INT("media_image_max_bytes", "20971520", 1024, 4294967296, "image upload cap"),
     S_INT("wait_default_ms", "2000", 0, 60000, "wait for a pipeline result when Prefer: wait is absent"),
     S_INT("wait_max_ms", "30000", 0, 300000, "cap on Prefer: wait"),
     S_STR("cors_origins", "http://localhost:8080,http://127.0.0.1:8080", "comma-separated CORS allow-list"),
@@ -59,6 +63,39 @@ static s_opt_t s_opts[] = {
     S_INT("rl_read_per_min", "6000", 1, 100000000, "reads per caller per minute"),
     S_INT("rl_write_per_min", "600", 1, 100000000, "writes per caller per minute"),
     S_INT("rl_ip_per_min", "30000", 1, 100000000, "all requests per IP per minute"),
+    /* delivery engine (docs/delivery.md) */
+    S_STR("smtp_url", "smtp://127.0.0.1:2525", "SMTP server mail goes through (smtp:// or smtps://)"),
+    S_STR("smtp_user", "", "SMTP user name (empty: no authentication)"),
+    S_SECRET("smtp_password", "", "SMTP password"),
+    S_STR("mail_from", "tickets@boxoffice.test", "envelope and From address of outgoing mail"),
+    S_STR("mail_from_name", "boxoffice", "display name of the From address"),
+    S_STR("sms_providers", "twilio,vonage", "SMS providers in fallback order (twilio, vonage)"),
+    S_STR("sms_from", "+15005550006", "sender number or id of SMS"),
+    S_STR("twilio_base_url", "http://127.0.0.1:26480", "Twilio-style API base (the sandbox by default)"),
+    S_STR("twilio_account_sid", "ACboxofficesandbox", "Twilio account SID"),
+    S_SECRET("twilio_auth_token", "sandbox-token", "Twilio auth token"),
+    S_STR("vonage_base_url", "http://127.0.0.1:26480", "Vonage-style Messages API base"),
+    S_STR("vonage_api_key", "boxoffice", "Vonage API key"),
+    S_SECRET("vonage_api_secret", "sandbox-secret", "Vonage API secret"),
+    S_STR("vapid_subject", "mailto:ops@boxoffice.test", "VAPID sub claim (mailto: or https: contact)"),
+    S_STR("delivery_allow_cidrs", "", "comma-separated CIDRs that webhook, callback and push URLs may resolve to although private (tests: 127.0.0.1/32)"),
+    S_INT("delivery_senders", "4", 1, 64, "sender threads per delivery worker"),
+    S_INT("delivery_batch", "32", 1, 1000, "deliveries a sender claims and sends at once"),
+    S_INT("delivery_lease_s", "60", 1, 3600, "seconds a claimed delivery stays with its sender before it is due again"),
+    S_INT("delivery_timeout_ms", "10000", 100, 120000, "timeout of one outbound attempt"),
+    S_INT("delivery_backoff_divisor", "1", 1, 100000000, "divides the retry schedule (tests make hours milliseconds)"),
+    S_INT("delivery_poll_ms", "1000", 10, 60000, "longest idle wait of a sender between claims"),
+    S_INT("breaker_threshold", "5", 1, 1000, "consecutive failures that open a circuit breaker"),
+    S_INT("breaker_cooldown_ms", "30000", 10, 86400000, "first open period of a breaker (doubles per re-opening)"),
+    S_INT("breaker_cooldown_max_ms", "600000", 10, 86400000, "longest open period of a breaker"),
+    S_INT("webhook_disable_after_s", "432000", 1, 31536000, "an endpoint failing this long is disabled (5 days)"),
+    /* waiting room, waitlist and live inventory feed (docs/waitroom.md) */
+    S_INT("waitroom_tick_ms", "250", 20, 10000, "gatekeeper tick of bx-worker-waitlist"),
+    S_INT("waitroom_max_rooms", "1000", 1, 100000, "rooms one gatekeeper tick works on"),
+    S_INT("waitlist_offer_ttl_s", "600", 5, 86400, "waitlist offer lifetime of events without a room"),
+    S_INT("sse_max_clients", "2048", 1, 1000000, "inventory streams one frontdoor serves at once"),
+    S_INT("sse_buffer_bytes", "65536", 1024, 16777216, "unsent bytes a stream may queue before its client is dropped as too slow"),
+    S_INT("sse_heartbeat_s", "15", 1, 3600, "an idle stream gets a comment line this often"),
     S_INT("metrics_port", "0", 0, 65535, "Prometheus /metrics port of a non-HTTP process (0: off)"),
     S_STR("metrics_bind", "127.0.0.1", "metrics listen address"),
 };
@@ -193,7 +230,7 @@ bx_err_t bx_config_set(const char *key, const char *value)
 
 void bx_config_log(void)
 {
-    char buf[6144];
+    char buf[12288];
     size_t o = 0;
     for (size_t i = 0; i < S_NOPTS && o < sizeof buf - 1; i++) {
         int n = snprintf(buf + o, sizeof buf - o, "%s%s=%s", i ? " " : "", s_opts[i].key,

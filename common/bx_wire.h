@@ -53,6 +53,7 @@
 #define BX_SVC_NOTIFY    "notify"
 #define BX_SVC_WEBHOOK   "webhook"
 #define BX_SVC_INDEX     "index"
+#define BX_SVC_WAITLIST  "waitlist"
 
 /* Broker-internal service answered by the broker itself (never queued): the payload is a
  * service name; the REPLY body is {"service","workers","queued","inflight"}, status

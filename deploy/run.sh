@@ -110,6 +110,10 @@ if runnable bx-broker; then
         sleep 0.1
     done
 fi
+# The provider sandbox (docs/sandbox.md): SMS and push go there unless configured otherwise.
+if [ -x "$BX_BUILD/bin/bx-sandbox" ]; then
+    start_proc bx-sandbox 0
+fi
 n=1
 for w in "${workers[@]}"; do
     start_proc "$w" $((METRICS_BASE + n))

@@ -27,6 +27,10 @@ enum {
     FD_OPT_AUTH = 1 << 5,   /* a bearer token is used when present, not required */
     FD_NO_DB = 1 << 6,      /* served without PostgreSQL (health, metrics, keys) */
     FD_ANY_ACCEPT = 1 << 7, /* one fixed representation (metrics text, HTML): no 406 */
+    FD_UPLOAD = 1 << 8,     /* raw body up to media_max_bytes (not body_max_bytes), spooled
+                               to an unlinked temporary file, never held in memory: the
+                               handler reads fd_body_file. A declared Content-Length over
+                               the cap is answered 413 before any of the body is read. */
 };
 
 /* Rate-limit classes (see fd_ratelimit). */
@@ -63,12 +67,21 @@ const char *fd_path(fd_req_t *req);
 const char *fd_param(fd_req_t *req, const char *name);
 /* Query argument (percent-decoded), or NULL. */
 const char *fd_query(fd_req_t *req, const char *name);
+/* Calls fn(name, value, arg) for every query argument in the order given, duplicates
+ * included (value is NULL for a bare "?name"); stops early when fn returns non-zero.
+ * Returns the number of arguments visited. Strings are borrowed for the call only. */
+int fd_query_each(fd_req_t *req, int (*fn)(const char *name, const char *value, void *arg),
+                  void *arg);
 /* Request header, or NULL. */
 const char *fd_header(fd_req_t *req, const char *name);
 /* Parsed, schema-checked JSON body (object), or NULL when there was none. Borrowed. */
 json_t *fd_body(fd_req_t *req);
 /* Raw body bytes (FD_RAW_BODY routes). */
 const char *fd_body_raw(fd_req_t *req, size_t *len);
+/* The spooled body of an FD_UPLOAD route: a readable file descriptor positioned
+ * anywhere (borrowed: closed when the request ends; use pread or mmap) with *len bytes,
+ * or -1 with *len 0 when no body was sent. */
+int fd_body_file(fd_req_t *req, size_t *len);
 const fd_principal_t *fd_who(fd_req_t *req);
 /* Request id (UUIDv7 or the client's valid X-Request-Id) and W3C trace id. */
 const char *fd_req_id(fd_req_t *req);
@@ -88,6 +101,15 @@ void fd_reply_problem(fd_req_t *req, bx_err_t err, const char *detail);
 void fd_reply_problem_ext(fd_req_t *req, bx_err_t err, const char *detail, json_t *ext);
 /* Answers raw bytes (copied) with a content type. */
 void fd_reply_raw(fd_req_t *req, int status, const char *ctype, const void *body, size_t len);
+/* Answers 200 with len bytes of immutable content from the open file fd (stolen: closed
+ * by the frontdoor), sent by the kernel from the file, never copied into memory nor
+ * gzipped. etag (copied) is the content's strong validator, sent quoted; the reply
+ * carries Cache-Control "<public|private>, max-age=31536000, immutable" and
+ * Accept-Ranges. A matching If-None-Match answers 304 without the body; one byte range
+ * (Range: bytes=a-b, a-, -n; honoured unless If-Range names another validator) answers
+ * 206 with Content-Range, an unsatisfiable one 416; several ranges get the whole 200. */
+void fd_reply_immutable_file(fd_req_t *req, const char *ctype, int fd, uint64_t len,
+                             const char *etag, int is_public);
 /* Answers 204 No Content. */
 void fd_reply_empty(fd_req_t *req, int status);
 /* Adds a response header (copied). Call before replying. */

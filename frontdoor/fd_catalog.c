@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bx_dlv.h"
 #include "bx_log.h"
 #include "bx_util.h"
 
@@ -86,6 +87,14 @@ bx_err_t fd_cat_outbox(fd_req_t *req, bx_pg_t *pg, const char *topic, const char
     const char *p[] = {topic, id, text};
     bx_err_t err = bx_pg_run(pg, "cat_outbox_insert", 3, p);
     free(text);
+    if (!err && !strncmp(topic, "event.", 6)) {
+        /* partners hear about every change of their events, in commit order per event */
+        char key[64];
+        json_t *data = json_pack("{s:s}", "action", action);
+        snprintf(key, sizeof key, "event:%s", id);
+        err = data ? bx_dlv_partner_event(pg, "event.updated", NULL, id, data, key, NULL, NULL) : BX_ENOMEM;
+        json_decref(data);
+    }
     return err;
 }
 

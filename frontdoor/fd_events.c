@@ -1,5 +1,5 @@
-/* fd_events: events: create (draft), read, list with cursor pagination and filters,
- * update and delete. Customers and anonymous callers see published and on-sale events
+/* fd_events: events: create (draft), read, update and delete; the list (GET
+ * /api/v1/events) is fd_search_list, which shares the search's parameters. Customers and anonymous callers see published and on-sale events
  * only; members of the owning organization (checked in organization_members) and admins
  * see and change everything of theirs, and to anyone else an event they may not see does
  * not exist (404). Times are stored in UTC and answered in UTC and in the venue's zone.
@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "fd_catalog.h"
+#include "fd_search.h"
+#include "fd_media.h"
 
 const char *const fd_events_types[] = {"movie", "concert", "sports", "theater", "conference", NULL};
-static const char *const s_statuses[] = {"draft",     "published", "on_sale",
-                                         "completed", "cancelled", NULL};
 static const char *const s_put_statuses[] = {"published", "on_sale", "completed", NULL};
 
 const bx_jfield_t fd_events_performer_schema[] = {
@@ -78,10 +78,6 @@ static const struct {
     {"on_sale", "completed"},
 };
 
-/* Query arguments an event list page carries into links.next. */
-static const char *const s_list_keys[] = {"city",     "type",   "from",  "to", "organization_id",
-                                          "venue_id", "status", "limit", NULL};
-
 /* An event's computed time span. */
 typedef struct {
     char starts[32]; /* RFC 3339 UTC */
@@ -115,6 +111,14 @@ void fd_events_reply(fd_req_t *req, bx_pg_t *pg, const char *id, int status, jso
     }
     snprintf(self, sizeof self, "/api/v1/events/%s", id);
     json_t *r = fd_resource("event", id, fd_cat_json(bx_pg_val(res, 0, 4)), self);
+    err = r ? fd_media_embed(pg, id, json_object_get(r, "attributes")) : BX_ENOMEM;
+    if (err) {
+        PQclear(res);
+        json_decref(r);
+        json_decref(meta);
+        fd_cat_fail(req, pg, err, NULL);
+        return;
+    }
     if (r)
         json_object_set_new(
             r, "relationships",
@@ -156,130 +160,6 @@ static void s_get(fd_req_t *req)
     bx_pg_t *pg = id ? fd_cat_db(req) : NULL;
     if (pg)
         fd_events_reply(req, pg, id, 200, NULL);
-}
-
-/* The statuses the caller may list: a manager of organization_id (or an admin) any, as
- * asked by ?status (default all for a manager's own organization, published and on sale
- * for an admin's browse); everyone else published and on sale only. NULL after a reply. */
-static json_t *s_list_statuses(fd_req_t *req, bx_pg_t *pg, const char *org)
-{
-    const char *want = fd_query(req, "status");
-    int manages = fd_cat_admin(req), known = !want;
-    for (const char *const *s = s_statuses; want && *s; s++)
-        known |= !strcmp(*s, want);
-    bx_err_t err = !manages && org ? fd_cat_manages(req, pg, org, &manages) : BX_OK;
-    if (err || !known) {
-        fd_cat_fail(req, pg, err ? err : BX_EINVAL, err ? NULL : "status is not an event status");
-        return NULL;
-    }
-    if (want && (manages || s_public(want)))
-        return json_pack("[s]", want);
-    if (want)
-        return json_array();
-    if (manages && org)
-        return json_pack("[s, s, s, s, s]", "draft", "published", "on_sale", "completed",
-                         "cancelled");
-    return json_pack("[s, s]", "published", "on_sale");
-}
-
-/* Splits ?from and ?to into instants (RFC 3339) or local dates (YYYY-MM-DD). */
-static int s_list_range(fd_req_t *req, const char *range[4])
-{
-    const char *from = fd_query(req, "from"), *to = fd_query(req, "to");
-    const char *v[2] = {from, to};
-    for (int i = 0; i < 2; i++) {
-        int is_date = v[i] && strlen(v[i]) == 10;
-        if (is_date && !fd_cat_date_ok(v[i])) {
-            fd_reply_problem(req, BX_EINVAL,
-                             "from and to are dates (YYYY-MM-DD, local to the venue) "
-                             "or RFC 3339 date-times");
-            return 0;
-        }
-        range[i] = is_date ? NULL : v[i];
-        range[i + 2] = is_date ? v[i] : NULL;
-    }
-    return 1;
-}
-
-/* Checks the enumerated and id filters of a list. */
-static int s_list_filters_ok(fd_req_t *req)
-{
-    const char *type = fd_query(req, "type"), *org = fd_query(req, "organization_id");
-    const char *venue = fd_query(req, "venue_id");
-    int known = !type;
-    for (const char *const *t = fd_events_types; type && *t; t++)
-        known |= !strcmp(*t, type);
-    if (!known)
-        fd_reply_problem(req, BX_EINVAL,
-                         "type must be movie, concert, sports, theater or conference");
-    else if ((org && !bx_uuid_valid(org)) || (venue && !bx_uuid_valid(venue)))
-        fd_reply_problem(req, BX_EINVAL, "organization_id and venue_id must be UUIDs");
-    return known && (!org || bx_uuid_valid(org)) && (!venue || bx_uuid_valid(venue));
-}
-
-static json_t *s_list_page(PGresult *res, long max, char next[FD_CAT_CURSOR_MAX + 1])
-{
-    char self[96];
-    int n = PQntuples(res);
-    json_t *data = json_array();
-    for (int i = 0; data && i < n; i++) {
-        snprintf(self, sizeof self, "/api/v1/events/%s", bx_pg_val(res, i, 0));
-        json_array_append_new(data, fd_resource("event", bx_pg_val(res, i, 0),
-                                                fd_cat_json(bx_pg_val(res, i, 2)), self));
-    }
-    next[0] = '\0';
-    if (n > 0 && n == max)
-        fd_cat_cursor_encode(bx_pg_val(res, n - 1, 1), bx_pg_val(res, n - 1, 0), next,
-                             FD_CAT_CURSOR_MAX + 1);
-    return data;
-}
-
-static void s_list(fd_req_t *req)
-{
-    char limit[8], at[64], after[64], next[FD_CAT_CURSOR_MAX + 1];
-    const char *range[4];
-    long max, us;
-    bx_err_t err;
-    bx_pg_t *pg = fd_cat_db(req);
-    if (!pg || !fd_cat_limit(req, &max, limit) ||
-        !fd_cat_cursor_decode(req, at, after, sizeof after) || !s_list_filters_ok(req) ||
-        !s_list_range(req, range))
-        return;
-    if (at[0] && bx_parse_long(at, -99999999999999999L, 999999999999999999L, &us) != BX_OK) {
-        fd_reply_problem(req, BX_EINVAL, "the cursor is not one this API handed out");
-        return;
-    }
-    json_t *st = s_list_statuses(req, pg, fd_query(req, "organization_id"));
-    char *statuses = st ? bx_json_dump(st) : NULL;
-    json_decref(st);
-    if (!statuses)
-        return;
-    const char *p[] = {statuses,
-                       fd_query(req, "city"),
-                       fd_query(req, "type"),
-                       range[0],
-                       range[1],
-                       range[2],
-                       range[3],
-                       fd_query(req, "organization_id"),
-                       fd_query(req, "venue_id"),
-                       at[0] ? at : NULL,
-                       at[0] ? after : NULL,
-                       limit};
-    PGresult *res = bx_pg_query(pg, "cat_event_list", 12, p, &err);
-    free(statuses);
-    if (!res) {
-        fd_cat_fail(req, pg, err,
-                    err == BX_EINVAL ? "from and to are dates (YYYY-MM-DD) or RFC 3339 date-times"
-                                     : NULL);
-        return;
-    }
-    json_t *data = s_list_page(res, max, next);
-    PQclear(res);
-    fd_cacheable(req, FD_CAT_CACHE_AGE, fd_who(req)->authenticated ? 0 : 1, 0);
-    fd_reply_json(
-        req, 200,
-        fd_document(data, fd_cat_links(req, "/api/v1/events", s_list_keys, next[0] ? next : NULL)));
 }
 
 /* ---- checks shared by the writes ---- */
@@ -565,7 +445,7 @@ out:
 }
 
 const fd_route_t fd_events_routes[] = {
-    {"GET", "/api/v1/events", s_list, FD_OPT_AUTH, FD_RL_READ, NULL},
+    {"GET", "/api/v1/events", fd_search_list, FD_OPT_AUTH, FD_RL_READ, NULL},
     {"POST", "/api/v1/events", s_create, FD_PARTNER, FD_RL_WRITE, s_create_schema},
     {"GET", "/api/v1/events/{eventId}", s_get, FD_OPT_AUTH, FD_RL_READ, NULL},
     {"PUT", "/api/v1/events/{eventId}", s_update, FD_PARTNER, FD_RL_WRITE, s_update_schema},

@@ -43,8 +43,14 @@ struct fd_req {
     char params[FD_MAX_PARAMS][2][128]; /* path parameter names and values */
     int nparams;                     /* number of path parameters */
     char *body;                      /* raw body, heap, NUL-terminated */
-    size_t body_len;                 /* bytes in body */
+    size_t body_len;                 /* bytes in body (or in spool_fd) */
+    size_t body_cap;                 /* the route's body cap, known before the body */
     int body_too_large;              /* body passed the cap: answer 413 */
+    int spool;                       /* FD_UPLOAD route: the body goes to spool_fd */
+    int spool_fd;                    /* unlinked temporary file of the body, or -1 */
+    int spool_failed;                /* writing the spool failed: answer 503 */
+    int prechecked;                  /* an upload's headers passed CORS, negotiation, auth
+                                        and rate limits before its body was read */
     json_t *json;                    /* parsed body */
     fd_principal_t who;              /* authenticated caller */
     char req_id[65];                 /* X-Request-Id */
@@ -62,8 +68,13 @@ struct fd_req {
     int nhdr;                        /* number of extra headers */
     int cache_max_age;               /* -1: no-store; else max-age */
     int cache_public;                /* Cache-Control public */
+    int cache_immutable;             /* Cache-Control immutable */
+    int file_fd;                     /* reply body from this file (owned), or -1 */
+    uint64_t file_off;               /* first byte of the file to send */
+    uint64_t file_len;               /* bytes of the file to send */
     int64_t last_modified;           /* epoch seconds or 0 */
     int want_xml;                    /* Accept negotiated XML */
+    struct MHD_Response *stream;     /* a streamed reply (fd_reply_stream), owned until queued */
     /* idempotency */
     int idem_active;                 /* this request owns an idempotency record */
     char idem_scope[72];             /* user id or ip:<addr> */
@@ -96,6 +107,9 @@ enum MHD_Result fd_reply_queue(fd_req_t *req);
 int fd_negotiate(fd_req_t *req);
 /* Frees everything the request holds. */
 void fd_req_free(fd_req_t *req);
+/* Answers 200 with a streamed response r (taken: queued with the standard and extra
+ * headers, never gzipped or cached, then released). For fd_sse's event streams. */
+void fd_reply_stream(fd_req_t *req, struct MHD_Response *r);
 
 /* ---- fd_auth.c ---- */
 /* Loads the key ring. BX_OK or an error (logged). */

@@ -9,7 +9,9 @@
 #include "bx_log.h"
 #include "bx_metrics.h"
 #include "fd_internal.h"
+#include "fd_media.h"
 #include "fd_ratelimit.h"
+#include "fd_sse.h"
 
 static volatile sig_atomic_t s_stop;
 
@@ -33,7 +35,8 @@ int main(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (fd_ratelimit_init(NULL) != BX_OK || fd_auth_init() != BX_OK || fd_pipeline_start() != BX_OK)
+    if (fd_ratelimit_init(NULL) != BX_OK || fd_auth_init() != BX_OK || fd_media_init() != BX_OK ||
+        fd_pipeline_start() != BX_OK)
         goto out;
     server = fd_server_new();
     if (!server)
@@ -44,10 +47,12 @@ int main(void)
     BX_INFO("frontdoor draining");
     rc = 0;
 out:
+    fd_sse_stop();      /* ends inventory streams: MHD must not stop with suspended ones */
     fd_pipeline_stop(); /* answers every waiting client (202: their requests are durable) */
     usleep(200 * 1000);
     fd_server_destroy(&server);
     fd_auth_shutdown();
+    fd_media_shutdown();
     BX_INFO("frontdoor stopped");
     return rc;
 }

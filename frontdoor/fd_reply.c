@@ -1,13 +1,16 @@
 /* fd_reply: everything about answering: request accessors, JSON/problem/raw replies,
- * content negotiation (JSON or XML), gzip, ETag/304, caching and security headers. */
+ * content negotiation (JSON or XML), gzip, ETag/304, caching and security headers, and
+ * immutable file replies with byte ranges. */
 #include "fd_internal.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <strings.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "bx_log.h"
@@ -41,6 +44,27 @@ const char *fd_query(fd_req_t *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* Adapts MHD's iterator to fd_query_each's callback. */
+typedef struct {
+    int (*fn)(const char *name, const char *value, void *arg); /* caller's callback */
+    void *arg;                                                  /* its argument */
+} s_each_t;
+
+static enum MHD_Result s_each(void *cls, enum MHD_ValueKind kind, const char *key,
+                              const char *value)
+{
+    s_each_t *e = cls;
+    (void)kind;
+    return e->fn(key, value, e->arg) ? MHD_NO : MHD_YES;
+}
+
+int fd_query_each(fd_req_t *req, int (*fn)(const char *name, const char *value, void *arg),
+                  void *arg)
+{
+    s_each_t e = {fn, arg};
+    return MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, s_each, &e);
+}
+
 const char *fd_header(fd_req_t *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
@@ -55,6 +79,12 @@ const char *fd_body_raw(fd_req_t *req, size_t *len)
 {
     *len = req->body_len;
     return req->body;
+}
+
+int fd_body_file(fd_req_t *req, size_t *len)
+{
+    *len = req->spool_fd >= 0 ? req->body_len : 0;
+    return req->spool_fd;
 }
 
 const fd_principal_t *fd_who(fd_req_t *req)
@@ -91,6 +121,9 @@ bx_redis_t *fd_redis(fd_req_t *req)
 
 static void s_set_body(fd_req_t *req, int status, const char *ctype, char *body, size_t len)
 {
+    if (req->file_fd >= 0)
+        close(req->file_fd); /* a later reply replaces a file reply */
+    req->file_fd = -1;
     free(req->resp);
     req->resp = body;
     req->resp_len = len;
@@ -172,6 +205,94 @@ void fd_reply_raw(fd_req_t *req, int status, const char *ctype, const void *body
 void fd_reply_empty(fd_req_t *req, int status)
 {
     s_set_body(req, status, "", NULL, 0);
+}
+
+/* Reads a decimal byte position; 0 when s does not start with one. */
+static int s_range_num(const char **s, uint64_t *v)
+{
+    char *end;
+    if (**s < '0' || **s > '9')
+        return 0;
+    errno = 0;
+    unsigned long long n = strtoull(*s, &end, 10);
+    if (errno)
+        return 0;
+    *v = n;
+    *s = end;
+    return 1;
+}
+
+/* One range of "bytes=a-b", "bytes=a-" or "bytes=-n" over len bytes. Returns 1 with the
+ * span, -1 when it cannot be satisfied, 0 when the header is to be ignored (absent,
+ * malformed, several ranges). */
+static int s_range(const char *h, uint64_t len, uint64_t *off, uint64_t *n)
+{
+    uint64_t a = 0, b = len - 1;
+    if (!h || strncmp(h, "bytes=", 6) || strchr(h, ','))
+        return 0;
+    h += 6;
+    if (*h == '-') {
+        h++;
+        if (!s_range_num(&h, &a) || *h)
+            return 0;
+        if (a == 0)
+            return -1;
+        *off = a >= len ? 0 : len - a;
+        *n = len - *off;
+        return 1;
+    }
+    if (!s_range_num(&h, &a) || *h++ != '-' || (*h && (!s_range_num(&h, &b) || *h)))
+        return 0;
+    if (a >= len)
+        return -1;
+    if (b < a)
+        return 0;
+    *off = a;
+    *n = (b >= len ? len - 1 : b) - a + 1;
+    return 1;
+}
+
+/* Does the client's If-None-Match name quoted (or "*")? Weak comparison. */
+static int s_inm_matches(fd_req_t *req, const char *quoted)
+{
+    const char *inm = fd_header(req, "If-None-Match");
+    return inm && (strstr(inm, quoted) || !strcmp(inm, "*"));
+}
+
+void fd_reply_immutable_file(fd_req_t *req, const char *ctype, int fd, uint64_t len,
+                             const char *etag, int is_public)
+{
+    char quoted[80], cr[96];
+    uint64_t off = 0, n = len;
+    const char *ir = fd_header(req, "If-Range");
+    snprintf(quoted, sizeof quoted, "\"%s\"", etag);
+    fd_add_header(req, "ETag", quoted);
+    fd_add_header(req, "Accept-Ranges", "bytes");
+    fd_cacheable(req, 31536000, is_public, 0);
+    req->cache_immutable = 1;
+    /* RFC 9110 13.2.2: If-None-Match before Range; If-Range only with our validator */
+    int not_modified = s_inm_matches(req, quoted);
+    int range = not_modified || (ir && strcmp(ir, quoted)) || len == 0
+                    ? 0
+                    : s_range(fd_header(req, "Range"), len, &off, &n);
+    if (not_modified || range < 0) {
+        close(fd);
+        if (range < 0) {
+            snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)len);
+            fd_add_header(req, "Content-Range", cr);
+        }
+        fd_reply_empty(req, not_modified ? 304 : 416);
+        return;
+    }
+    s_set_body(req, range > 0 ? 206 : 200, ctype, NULL, 0);
+    if (range > 0) {
+        snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)off,
+                 (unsigned long long)(off + n - 1), (unsigned long long)len);
+        fd_add_header(req, "Content-Range", cr);
+    }
+    req->file_fd = fd;
+    req->file_off = off;
+    req->file_len = n;
 }
 
 void fd_cacheable(fd_req_t *req, int max_age, int is_public, int64_t last_modified)
@@ -299,8 +420,8 @@ static void s_cache_headers(fd_req_t *req, struct MHD_Response *r, const char *e
     if (req->cache_max_age < 0) {
         MHD_add_response_header(r, "Cache-Control", "no-store");
     } else {
-        snprintf(cc, sizeof cc, "%s, max-age=%d", req->cache_public ? "public" : "private",
-                 req->cache_max_age);
+        snprintf(cc, sizeof cc, "%s, max-age=%d%s", req->cache_public ? "public" : "private",
+                 req->cache_max_age, req->cache_immutable ? ", immutable" : "");
         MHD_add_response_header(r, "Cache-Control", cc);
     }
     if (etag)
@@ -346,9 +467,56 @@ static void s_access_log(fd_req_t *req, int status, size_t bytes)
     bx_log_kv(status >= 500 ? BX_LOG_WARN : BX_LOG_INFO, "http request", kv);
 }
 
+/* Queues a reply whose body is a span of a file (fd_reply_immutable_file): MHD sends it
+ * from the file and closes the descriptor when done. */
+static enum MHD_Result s_queue_file(fd_req_t *req)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_fd_at_offset64(req->file_len, req->file_fd, req->file_off);
+    if (!r)
+        return MHD_NO; /* fd_req_free closes the descriptor */
+    req->file_fd = -1; /* the response owns it now */
+    s_std_headers(req, r);
+    s_cache_headers(req, r, NULL);
+    MHD_add_response_header(r, "Content-Type", req->ctype);
+    MHD_add_response_header(r, "Vary", "Origin");
+    enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned int)req->status, r);
+    MHD_destroy_response(r);
+    s_access_log(req, req->status, (size_t)req->file_len);
+    s_observe(req, req->status);
+    return rc;
+}
+
+void fd_reply_stream(fd_req_t *req, struct MHD_Response *r)
+{
+    if (req->stream)
+        MHD_destroy_response(req->stream);
+    req->stream = r;
+    req->status = 200;
+    req->state = FD_ST_REPLIED;
+}
+
+/* Queues the streamed reply of req. */
+static enum MHD_Result s_queue_stream(fd_req_t *req)
+{
+    struct MHD_Response *r = req->stream;
+    req->stream = NULL;
+    s_std_headers(req, r);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    enum MHD_Result rc = MHD_queue_response(req->conn, 200, r);
+    MHD_destroy_response(r);
+    s_access_log(req, 200, 0);
+    s_observe(req, 200);
+    return rc;
+}
+
 enum MHD_Result fd_reply_queue(fd_req_t *req)
 {
     char etag[72];
+    if (req->state == FD_ST_REPLIED && req->stream)
+        return s_queue_stream(req);
+    if (req->state == FD_ST_REPLIED && req->file_fd >= 0)
+        return s_queue_file(req);
     int not_modified = 0, gz = 0, cacheable_get = !strcmp(req->method, "GET") && req->status == 200;
     if (req->state != FD_ST_REPLIED)
         fd_reply_problem(req, BX_EINTERNAL, NULL);
@@ -378,6 +546,10 @@ enum MHD_Result fd_reply_queue(fd_req_t *req)
 
 void fd_req_free(fd_req_t *req)
 {
+    if (req->spool_fd >= 0)
+        close(req->spool_fd);
+    if (req->file_fd >= 0)
+        close(req->file_fd);
     free(req->body);
     free(req->resp);
     json_decref(req->json);

@@ -11,6 +11,7 @@
 #include "bx_config.h"
 #include "bx_log.h"
 #include "bx_util.h"
+#include "fd_webhooks.h"
 
 /* Columns of request_get. */
 enum { C_ID, C_USER, C_SERVICE, C_STATUS, C_HTTP, C_RESULT, C_ATTEMPTS, C_TRACE, C_CREATED,
@@ -43,6 +44,13 @@ void fd_submit(fd_req_t *req, const char *service, const char *route_key, json_t
 {
     char lease[16];
     int applied;
+    /* Callback-Url: the final result is POSTed there as a signed webhook (docs/delivery.md);
+     * refused before anything is recorded when it points into our own network */
+    const char *callback = fd_header(req, "Callback-Url");
+    if (callback && !fd_ssrf_url_ok(req, callback, "/headers/Callback-Url")) {
+        json_decref(payload);
+        return;
+    }
     char *text = bx_json_dump(payload);
     json_decref(payload);
     if (!text) {
@@ -52,8 +60,7 @@ void fd_submit(fd_req_t *req, const char *service, const char *route_key, json_t
     bx_uuid_v7(req->pipe_id);
     snprintf(lease, sizeof lease, "%ld", bx_config_int("request_lease_s"));
     const char *uid = req->who.authenticated ? req->who.user_id : NULL;
-    /* callback_url stays NULL until result callbacks ship with their SSRF checks. */
-    const char *ins[] = {req->pipe_id, uid, service, route_key, text, req->trace_id, NULL, lease};
+    const char *ins[] = {req->pipe_id, uid, service, route_key, text, req->trace_id, callback, lease};
     const char *link[] = {req->idem_scope, req->idem_key, req->pipe_id};
     bx_pg_t *pg = req->t->pg;
     bx_err_t err = bx_pg_begin(pg);

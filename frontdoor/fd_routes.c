@@ -6,6 +6,14 @@
 const fd_route_t *const fd_all_routes[] = {
     fd_core_routes,
     fd_users_routes,
+    fd_notify_routes,
+    fd_webhooks_routes,
+    fd_search_routes, /* /api/v1/events/search: before the catalog's {eventId} */
+    fd_waitroom_routes,
+    fd_media_routes,   /* before the catalog: /api/v1/events/{eventId}/media */
+    fd_content_routes,
+    fd_inventory_routes, /* fd_inventory.c: availability and partner inventory control */
+    fd_holds_routes,     /* fd_holds.c: holds */
     /* catalog: last, so that fixed paths of other lists (/api/v1/events/search) match
      * before the {eventId} patterns below */
     fd_venues_routes,

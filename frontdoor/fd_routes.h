@@ -13,6 +13,14 @@ extern const fd_route_t fd_publish_routes[]; /* fd_publish.c: publish and cancel
 extern const fd_route_t fd_tiers_routes[];   /* fd_tiers.c: ticket tiers of an event */
 extern const fd_route_t fd_series_routes[];  /* fd_series.c: recurring series */
 extern const fd_route_t fd_events_routes[];  /* fd_events.c: events */
+extern const fd_route_t fd_notify_routes[];  /* fd_notify.c: notification settings, push */
+extern const fd_route_t fd_webhooks_routes[]; /* fd_webhooks.c: partner webhooks, callbacks */
+extern const fd_route_t fd_search_routes[];  /* fd_search.c: event search */
+extern const fd_route_t fd_waitroom_routes[]; /* fd_waitroom.c: waiting room, waitlist, live feed */
+extern const fd_route_t fd_media_routes[];   /* fd_media.c: posters, trailers, gallery */
+extern const fd_route_t fd_content_routes[]; /* fd_content.c: featured, promotions, news */
+extern const fd_route_t fd_inventory_routes[]; /* fd_inventory.c: availability, inventory control */
+extern const fd_route_t fd_holds_routes[];     /* fd_holds.c: holds */
 
 /* NULL-terminated list of route lists. */
 extern const fd_route_t *const fd_all_routes[];

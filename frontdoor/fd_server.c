@@ -1,13 +1,18 @@
-/* fd_server: the libmicrohttpd daemon: per-connection request state, body caps, the
- * middleware chain (ids, CORS, routing, rate limits, auth, body validation, idempotency)
- * and suspension while the pipeline works. */
+/* fd_server: the libmicrohttpd daemon: per-connection request state, body caps (refused
+ * early from Content-Length; uploads spooled to disk), the middleware chain (ids, CORS,
+ * routing, rate limits, auth, body validation, idempotency) and suspension while the
+ * pipeline works. */
 #include "fd_internal.h"
 
 #include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include "bx_config.h"
@@ -124,7 +129,12 @@ static int s_body(fd_req_t *req)
         fd_reply_problem(req, BX_ETOOLARGE, "the request body is larger than the limit");
         return 0;
     }
-    if (!s_wants_body(req->method) || (req->route->flags & FD_RAW_BODY))
+    if (req->spool_failed) {
+        fd_add_header(req, "Retry-After", "5");
+        fd_reply_problem(req, BX_EUNAVAILABLE, "the upload could not be stored; try again shortly");
+        return 0;
+    }
+    if (!s_wants_body(req->method) || (req->route->flags & (FD_RAW_BODY | FD_UPLOAD)))
         return 1;
     if (req->body_len == 0 && !req->route->body_schema)
         return 1;
@@ -203,7 +213,7 @@ static void s_dispatch(fd_req_t *req)
 {
     char allow[128];
     bx_err_t err;
-    if (fd_cors_apply(req))
+    if (!req->prechecked && fd_cors_apply(req))
         return;
     req->route = fd_route_find(req, &err, allow, sizeof allow);
     if (!req->route) {
@@ -213,9 +223,9 @@ static void s_dispatch(fd_req_t *req)
                                                      : "no resource at this path");
         return;
     }
-    if (!fd_negotiate(req))
+    if (!req->prechecked && (!fd_negotiate(req) || !s_authorize(req) || !s_rate_limit(req)))
         return;
-    if (!s_authorize(req) || !s_rate_limit(req) || !s_body(req))
+    if (!s_body(req))
         return;
     if (!req->t->pg && !(req->route->flags & FD_NO_DB)) {
         fd_add_header(req, "Retry-After", "2");
@@ -235,6 +245,116 @@ static void s_dispatch(fd_req_t *req)
         fd_idem_finish(req);
 }
 
+/* Before the body arrives: the cap of the route it is for (FD_UPLOAD routes take
+ * media_max_bytes and spool to a file, every other route body_max_bytes). */
+static void s_body_plan(fd_req_t *req)
+{
+    char allow[128];
+    bx_err_t err;
+    req->spool_fd = -1;
+    req->body_cap = (size_t)bx_config_int("body_max_bytes");
+    if (!s_wants_body(req->method))
+        return;
+    req->route = fd_route_find(req, &err, allow, sizeof allow);
+    req->spool = req->route && (req->route->flags & FD_UPLOAD);
+    if (req->spool)
+        req->body_cap = (size_t)bx_config_int("media_max_bytes");
+}
+
+/* The request declares a Content-Length over its route's cap. */
+static int s_declared_too_large(fd_req_t *req)
+{
+    const char *cl = fd_header(req, "Content-Length");
+    char *end;
+    if (!cl || !s_wants_body(req->method))
+        return 0;
+    errno = 0;
+    unsigned long long n = strtoull(cl, &end, 10);
+    return !errno && end != cl && !*end && n > req->body_cap;
+}
+
+/* What the headers alone decide, before a byte of the body is read (MHD then sends the
+ * answer and closes the connection instead of reading the rest): a declared
+ * Content-Length over the cap is 413, and an upload (FD_UPLOAD) goes through CORS,
+ * negotiation, authentication and rate limits now, so that nobody gets the frontdoor to
+ * spool a body it would refuse. Returns 1 when an answer is prepared. */
+static int s_early(fd_req_t *req)
+{
+    int too_large = s_declared_too_large(req);
+    if (!too_large && !req->spool)
+        return 0;
+    req->t = fd_thread();
+    s_client_ip(req);
+    s_ids(req);
+    if (too_large) {
+        (void)fd_cors_apply(req);
+        fd_reply_problem(req, BX_ETOOLARGE, "the request body is larger than the limit");
+        return 1;
+    }
+    req->prechecked = 1;
+    return fd_cors_apply(req) || !fd_negotiate(req) || !s_authorize(req) || !s_rate_limit(req);
+}
+
+/* An unlinked temporary file for a spooled upload, in media_dir: nothing is left behind
+ * whatever happens to the process. Returns the descriptor or -1 (logged). */
+static int s_spool_open(void)
+{
+    char path[PATH_MAX];
+    const char *dir = bx_config_str("media_dir");
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return fd;
+    snprintf(path, sizeof path, "%s/.upload-XXXXXX", dir); /* no O_TMPFILE on this fs */
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    else
+        BX_WARN("could not spool an upload in %s: %s", dir, strerror(errno));
+    return fd;
+}
+
+/* Appends an upload chunk to the spool file; a failure is answered 503 later. */
+static void s_spool_write(fd_req_t *req, const char *data, size_t n)
+{
+    if (req->spool_fd < 0 && !req->spool_failed)
+        req->spool_fd = s_spool_open();
+    while (req->spool_fd >= 0 && !req->spool_failed && n > 0) {
+        ssize_t w = write(req->spool_fd, data, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            BX_WARN("could not spool an upload: %s", strerror(errno));
+            break;
+        }
+        data += w;
+        n -= (size_t)w;
+    }
+    req->spool_failed |= req->spool_fd < 0 || n > 0;
+}
+
+/* Takes a chunk of the body: kept in memory, spooled, or counted and dropped once the
+ * body is over its cap. Returns 0 when memory ran out. */
+static int s_body_take(fd_req_t *req, const char *data, size_t n)
+{
+    if (req->body_too_large || req->body_len + n > req->body_cap) {
+        req->body_too_large = 1;
+        return 1;
+    }
+    if (req->spool) {
+        s_spool_write(req, data, n);
+        req->body_len += n;
+        return 1;
+    }
+    char *grown = realloc(req->body, req->body_len + n + 1);
+    if (!grown)
+        return 0;
+    req->body = grown;
+    memcpy(req->body + req->body_len, data, n);
+    req->body_len += n;
+    req->body[req->body_len] = '\0';
+    return 1;
+}
+
 static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const char *url,
                                 const char *method, const char *version, const char *upload,
                                 size_t *upload_size, void **con_cls)
@@ -249,32 +369,33 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         req->conn = conn;
         req->started_ms = bx_mono_ms();
         req->cache_max_age = -1;
+        req->file_fd = -1;
         bx_strlcpy(req->method, method, sizeof req->method);
         bx_strlcpy(req->path, url, sizeof req->path);
         *con_cls = req;
+        s_body_plan(req);
+        if (s_early(req))
+            return fd_reply_queue(req);
         return MHD_YES; /* answering on the second call keeps the connection alive */
     }
+    if (req->state == FD_ST_REPLIED) {
+        *upload_size = 0; /* refused early: MHD discards the body */
+        return MHD_YES;
+    }
     if (*upload_size) {
-        size_t cap = (size_t)bx_config_int("body_max_bytes");
-        if (!req->body_too_large && req->body_len + *upload_size <= cap) {
-            char *grown = realloc(req->body, req->body_len + *upload_size + 1);
-            if (!grown)
-                return MHD_NO;
-            req->body = grown;
-            memcpy(req->body + req->body_len, upload, *upload_size);
-            req->body_len += *upload_size;
-            req->body[req->body_len] = '\0';
-        } else {
-            req->body_too_large = 1;
-        }
+        if (!s_body_take(req, upload, *upload_size))
+            return MHD_NO;
         *upload_size = 0;
         return MHD_YES;
     }
     req->t = fd_thread();
     req->t->suspended = 0;
     if (req->state == FD_ST_NEW) {
-        s_client_ip(req);
-        s_ids(req);
+        if (!req->prechecked) {
+            s_client_ip(req);
+            s_ids(req);
+        }
+        bx_log_context(req->req_id, req->trace_id, NULL);
         s_dispatch(req);
     } else if (req->state == FD_ST_RESUMED) {
         bx_log_context(req->req_id, req->trace_id, req->pipe_id);
@@ -322,11 +443,12 @@ fd_server_t *fd_server_new(void)
     }
     self->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-        0, NULL, NULL, s_access, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        0, NULL, NULL, s_access, NULL, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)bx_config_int("http_threads"),
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)bx_config_int("http_max_connections"),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)bx_config_int("http_timeout_s"),
-        MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
     if (!self->daemon) {
         BX_ERROR("could not listen on %s:%ld", bx_config_str("http_bind"), bx_config_int("http_port"));

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bx_config.h"
+#include "bx_dlv.h"
 #include "bx_jwt.h"
 #include "bx_log.h"
 #include "bx_password.h"
@@ -280,9 +281,17 @@ static void s_register(fd_req_t *req)
                        bx_json_str(b, "last_name"),
                        bx_json_str(b, "phone_number"),
                        bx_json_str(b, "locale")};
-    PGresult *res = bx_pg_query(pg, "user_insert", 7, p, &err);
+    /* the welcome mail is written to the outbox in the registration's transaction */
+    err = bx_pg_begin(pg);
+    PGresult *res = err ? NULL : bx_pg_query(pg, "user_insert", 7, p, &err);
     free(hash);
+    if (res && ((err = bx_dlv_notify_user(pg, "account.welcome", id, NULL, NULL, NULL, NULL)) ||
+                (err = bx_pg_commit(pg)))) {
+        PQclear(res);
+        res = NULL;
+    }
     if (!res) {
+        bx_pg_rollback(pg);
         fd_reply_problem(req, err,
                          err == BX_ECONFLICT ? "an account with this email address already exists"
                                              : "could not create the account");

@@ -11,6 +11,7 @@
 
 #include "bx_util.h"
 #include "fd_catalog.h"
+#include "fd_media.h"
 
 static const bx_jfield_t s_create_schema[] = {
     {.name = "organization_id", .type = BX_JT_STRING, .format = BX_FMT_UUID},
@@ -177,6 +178,12 @@ static void s_reply_venue(fd_req_t *req, bx_pg_t *pg, const char *id, int status
     bx_err_t err = BX_OK;
     int64_t modified = 0;
     json_t *doc = fd_venues_doc(pg, id, &modified, NULL, &err);
+    if (doc)
+        err = fd_media_embed(pg, id, json_object_get(json_object_get(doc, "data"), "attributes"));
+    if (err) {
+        json_decref(doc);
+        doc = NULL;
+    }
     if (!doc) {
         fd_cat_fail(req, pg, err, err == BX_ENOTFOUND ? "no such venue" : NULL);
         return;

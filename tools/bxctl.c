@@ -25,7 +25,8 @@ static const s_cmd_t s_cmds[] = {
      "create an Ed25519 JWT signing key jwt-<kid>.pem in jwt_key_dir"},
     {"migrate", bxctl_migrate, "[--status]",
      "apply the compiled-in SQL migrations (or list them with --status)"},
-    {"seed", bxctl_seed, "", "load the demo data (idempotent)"},
+    {"seed", bxctl_seed, "[--events N]",
+     "load the demo data (idempotent); --events: at least N benchmark events"},
 };
 
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])

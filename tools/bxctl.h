@@ -19,6 +19,12 @@ int bxctl_migrate(int argc, char **argv);
 int bxctl_keygen(int argc, char **argv);
 int bxctl_seed(int argc, char **argv);
 
+/* Loads the demo catalog (bxctl_demo.c) owned by organization org unless it is loaded
+ * already, then, when bench_events > 0, tops the benchmark organization (owned by org's
+ * owners) up to bench_events published events. Prints what it did. Returns 0, or -1
+ * after printing why (a failed step leaves nothing of its transaction). */
+int bxctl_demo_seed(const char *org, long bench_events);
+
 /* Connects to the configured pg_dsn without preparing the named queries (the schema may
  * not exist yet). Returns the connection (caller destroys it), or NULL after printing
  * the reason to stderr. */

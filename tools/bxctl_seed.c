@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bx_password.h"
+#include "bx_util.h"
 #include "bxctl.h"
 
 static const char *const S_CMD = "seed";
@@ -119,12 +120,24 @@ static int s_seed(bx_pg_t *pg, s_outcome_t outcome[S_NUSERS])
     return s_org(c, ids[S_PARTNER]);
 }
 
+/* Reads [--events N]: how many benchmark events to have (0: none). Returns 0 or -1. */
+static int s_args(int argc, char **argv, long *events)
+{
+    *events = 0;
+    if (argc == 1)
+        return 0;
+    if (argc == 3 && !strcmp(argv[1], "--events") &&
+        bx_parse_long(argv[2], 1, 10000000, events) == BX_OK)
+        return 0;
+    bxctl_err(S_CMD, "usage: bxctl seed [--events N] (N from 1 to 10000000)");
+    return -1;
+}
+
 int bxctl_seed(int argc, char **argv)
 {
-    if (argc > 1) {
-        bxctl_err(S_CMD, "unknown argument %s (usage: bxctl seed)", argv[1]);
+    long events;
+    if (s_args(argc, argv, &events))
         return BXCTL_USAGE;
-    }
     bx_pg_t *pg = bxctl_pg_connect();
     if (!pg)
         return BXCTL_FAIL;
@@ -138,6 +151,8 @@ int bxctl_seed(int argc, char **argv)
         return BXCTL_FAIL;
     }
     bx_pg_destroy(&pg);
+    if (bxctl_demo_seed(S_ORG_ID, events))
+        return BXCTL_FAIL;
     printf("demo organization: %s (id %s), owned by %s\n", S_ORG_NAME, S_ORG_ID,
            s_users[S_PARTNER].email);
     printf("demo accounts (public demo passwords: local use only):\n");

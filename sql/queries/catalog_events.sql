@@ -33,6 +33,11 @@ JOIN layouts l ON l.id = e.layout_id
 WHERE e.id = $1
 
 -- name: cat_event_list
+-- The event list (frontdoor fd_search_catalog): the search's filters over the catalog
+-- tables, in start order. $1 statuses (JSON array), $2 city, $3 types (text[]), $4/$5
+-- from/to instants, $6/$7 from/to local dates, $8 organization, $9 venue, $10/$11 cursor
+-- (start in microseconds, id), $12 page size, $13/$14/$15 latitude, longitude, radius in
+-- metres, $16/$17 price bounds in minor units of currency $18, $19 has availability.
 SELECT e.id, (extract(epoch FROM e.starts_at) * 1000000)::bigint,
        jsonb_build_object(
            'name', e.name, 'event_type', e.event_type, 'status', e.status,
@@ -45,11 +50,21 @@ SELECT e.id, (extract(epoch FROM e.starts_at) * 1000000)::bigint,
            'venue', jsonb_build_object('id', v.id, 'name', v.name, 'city', v.city,
                                        'country', v.country),
            'hall_id', e.hall_id, 'organization_id', e.org_id, 'series_id', e.series_id,
+           'price_range', pr.range, 'available', av.available,
            'updated_at', bx_utc_rfc3339(e.updated_at))::text
 FROM events e JOIN venues v ON v.id = e.venue_id
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN count(*) = 0 THEN NULL ELSE jsonb_build_object(
+               'min_minor', min(t.price_minor), 'max_minor', max(t.price_minor),
+               'currency', e.currency) END AS range
+    FROM ticket_tiers t WHERE t.event_id = e.id) pr
+CROSS JOIN LATERAL (
+    SELECT EXISTS (SELECT 1 FROM event_seats s WHERE s.event_id = e.id AND s.state = 'available')
+           OR EXISTS (SELECT 1 FROM event_ga g
+                      WHERE g.event_id = e.id AND g.held + g.sold < g.capacity) AS available) av
 WHERE e.status IN (SELECT jsonb_array_elements_text($1::jsonb))
-  AND ($2::text IS NULL OR lower(v.city) = lower($2))
-  AND ($3::text IS NULL OR e.event_type = $3)
+  AND ($2::text IS NULL OR bx_search_fold(v.city) = bx_search_fold($2::text))
+  AND ($3::text[] IS NULL OR e.event_type = ANY ($3::text[]))
   AND ($4::timestamptz IS NULL OR e.starts_at >= $4::timestamptz)
   AND ($5::timestamptz IS NULL OR e.starts_at < $5::timestamptz)
   AND ($6::date IS NULL OR (e.starts_at AT TIME ZONE v.time_zone)::date >= $6::date)
@@ -59,6 +74,16 @@ WHERE e.status IN (SELECT jsonb_array_elements_text($1::jsonb))
   AND ($10::bigint IS NULL
        OR (e.starts_at, e.id) > ('epoch'::timestamptz + $10::bigint * interval '1 microsecond',
                                  $11::uuid))
+  AND ($13::float8 IS NULL
+       OR bx_geo_distance_m($13::float8, $14::float8, v.latitude, v.longitude) <= $15::float8)
+  AND ($16::bigint IS NULL AND $17::bigint IS NULL OR (
+          e.currency = $18::text
+          AND EXISTS (SELECT 1 FROM ticket_tiers t
+                      WHERE t.event_id = e.id
+                        AND t.price_minor BETWEEN coalesce($16::bigint, 0)
+                                              AND coalesce($17::bigint, 9223372036854775807))))
+  AND ($18::text IS NULL OR e.currency = $18::text)
+  AND ($19::boolean IS NULL OR av.available = $19::boolean)
 ORDER BY e.starts_at, e.id
 LIMIT $12::int
 

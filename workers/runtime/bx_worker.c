@@ -1,6 +1,7 @@
 /* bx_worker: the worker runtime's main thread: the DEALER link to the broker (READY,
  * heartbeats, Paranoid-Pirate reconnects with backoff), hand-off of REQUESTs to idle
- * executors, forwarding of their REPLY/RELEASE, and the drain on SIGTERM. */
+ * executors (one at a time, or in batch mode queued per executor by key and handed over
+ * in batches), forwarding of their REPLY/RELEASE, and the drain on SIGTERM. */
 #include "bx_worker.h"
 
 #include <stdio.h>
@@ -20,7 +21,9 @@
 
 typedef struct {
     zactor_t *actor; /* the executor thread */
-    int busy;        /* running a job */
+    int busy;        /* running a job (or a batch) */
+    zlist_t *queue;  /* batch mode: zmsg_t [client, id, traceparent] waiting for it (owned) */
+    int njobs;       /* batch mode: jobs in the batch it runs */
 } s_slot_t;
 
 struct bx_worker {
@@ -68,8 +71,15 @@ static bx_err_t s_cfg_init(bx_worker_cfg_t *cfg, const bx_worker_opts_t *o)
     cfg->tick = o->tick;
     cfg->tick_ms = s_pick(o->tick_ms, "scheduler_tick_ms");
     cfg->metrics_port = o->metrics_port < 0 ? 0 : s_pick(o->metrics_port, "metrics_port");
+    cfg->batch_max = o->handler && o->batch_max > 0 ? o->batch_max : 0;
+    cfg->batch_key = o->batch_key;
+    cfg->batch_begin = o->batch_begin;
+    cfg->batch_end = o->batch_end;
+    cfg->batch_done = o->batch_done;
     if (!cfg->endpoint || !cfg->pg_dsn)
         return BX_ENOMEM;
+    if (cfg->batch_max > BX_WORKER_BATCH_MAX)
+        return BX_EINVAL;
     return cfg->credit <= BX_WIRE_CREDIT_MAX ? BX_OK : BX_EINVAL;
 }
 
@@ -91,9 +101,12 @@ bx_worker_t *bx_worker_new(const bx_worker_opts_t *opts)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, &old);
-    for (int i = 0; rc == BX_OK && i < self->cfg.credit; i++)
-        if (!(self->slots[i].actor = zactor_new(bx_worker_executor, &self->cfg)))
+    for (int i = 0; rc == BX_OK && i < self->cfg.credit; i++) {
+        if (self->cfg.batch_max && !(self->slots[i].queue = zlist_new()))
+            rc = BX_ENOMEM;
+        if (rc == BX_OK && !(self->slots[i].actor = zactor_new(bx_worker_executor, &self->cfg)))
             rc = BX_EINTERNAL;
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != BX_OK) {
         BX_ERROR("could not create worker: %s", bx_err_str(rc));
@@ -116,9 +129,15 @@ void bx_worker_destroy(bx_worker_t **self_p)
     if (!self_p || !*self_p)
         return;
     bx_worker_t *self = *self_p;
-    for (int i = 0; self->slots && i < self->cfg.credit; i++)
+    for (int i = 0; self->slots && i < self->cfg.credit; i++) {
         if (!self->slots[i].busy) /* a busy one (drain timed out) is left to process exit */
             zactor_destroy(&self->slots[i].actor);
+        while (self->slots[i].queue && zlist_size(self->slots[i].queue)) {
+            zmsg_t *msg = zlist_pop(self->slots[i].queue);
+            zmsg_destroy(&msg);
+        }
+        zlist_destroy(&self->slots[i].queue);
+    }
     while (self->backlog && zlist_size(self->backlog)) {
         zmsg_t *msg = zlist_pop(self->backlog);
         zmsg_destroy(&msg);
@@ -150,6 +169,32 @@ static int s_idle(const bx_worker_t *self)
     return n;
 }
 
+/* Batch mode: the jobs we can hold at once (the credit granted at READY). */
+static long s_capacity(const bx_worker_t *self)
+{
+    long cap = (long)self->cfg.credit * self->cfg.batch_max;
+    cap = cap > BX_WIRE_CREDIT_MAX ? BX_WIRE_CREDIT_MAX : cap;
+    return cap > S_BACKLOG_MAX ? S_BACKLOG_MAX : cap;
+}
+
+/* Batch mode: jobs received and not answered yet (queued or running). */
+static long s_held(const bx_worker_t *self)
+{
+    long n = 0;
+    for (int i = 0; i < self->cfg.credit; i++)
+        n += (long)zlist_size(self->slots[i].queue) + self->slots[i].njobs;
+    return n;
+}
+
+/* Jobs waiting for an executor. */
+static size_t s_waiting(const bx_worker_t *self)
+{
+    size_t n = zlist_size(self->backlog);
+    for (int i = 0; self->cfg.batch_max && i < self->cfg.credit; i++)
+        n += zlist_size(self->slots[i].queue);
+    return n;
+}
+
 /* Opens a fresh DEALER and registers: the credit is what we can take right now, so jobs
  * still running from the last connection reply later and return their own credit. */
 static void s_drop_dealer(bx_worker_t *self)
@@ -170,7 +215,8 @@ static void s_connect(bx_worker_t *self)
     }
     zsock_set_linger(self->dealer, 1000);
     zsock_set_sndtimeo(self->dealer, 0);
-    long credit = s_idle(self) - (long)zlist_size(self->backlog);
+    long credit = self->cfg.batch_max ? s_capacity(self) - s_held(self)
+                                      : s_idle(self) - (long)zlist_size(self->backlog);
     bx_wire_msg_t m = {.cmd = BX_WIRE_CMD_READY, .credit = credit < 0 ? 0 : credit};
     bx_strlcpy(m.service, self->cfg.service, sizeof m.service);
     (void)bx_wire_send(zsock_resolve(self->dealer), &m);
@@ -199,9 +245,38 @@ static void s_broker_lost(bx_worker_t *self, const char *why)
 
 /* ---- jobs ---- */
 
+/* Batch mode: hands every idle executor what is queued for it, up to batch_max jobs. */
+static void s_feed_batches(bx_worker_t *self)
+{
+    for (int i = 0; i < self->cfg.credit; i++) {
+        s_slot_t *slot = &self->slots[i];
+        if (slot->busy || !zlist_size(slot->queue))
+            continue;
+        zmsg_t *batch = zmsg_new();
+        int n = 0;
+        zmsg_addstr(batch, "BATCH");
+        for (zmsg_t *job; n < self->cfg.batch_max && (job = zlist_pop(slot->queue)); n++) {
+            zframe_t *f;
+            while ((f = zmsg_pop(job)))
+                zmsg_append(batch, &f);
+            zmsg_destroy(&job);
+        }
+        if (zmsg_send(&batch, slot->actor) == 0) {
+            slot->busy = 1;
+            slot->njobs = n;
+        } else {
+            zmsg_destroy(&batch); /* cannot happen on inproc; the jobs' leases bring them back */
+        }
+    }
+}
+
 /* Gives queued jobs to idle executors. */
 static void s_feed(bx_worker_t *self)
 {
+    if (self->cfg.batch_max) {
+        s_feed_batches(self);
+        return;
+    }
     for (int i = 0; i < self->cfg.credit && zlist_size(self->backlog); i++) {
         if (self->slots[i].busy)
             continue;
@@ -213,14 +288,37 @@ static void s_feed(bx_worker_t *self)
     }
 }
 
+/* FNV-1a of a batch key: which executor owns it. */
+static unsigned s_key_slot(const bx_worker_t *self, const char *key)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h % (unsigned)self->cfg.credit;
+}
+
+/* The executor queue a batch-mode job goes to, or NULL when we hold all we granted. */
+static zlist_t *s_batch_queue(bx_worker_t *self, bx_wire_msg_t *m)
+{
+    char key[BX_WIRE_ROUTE_MAX + 1] = "";
+    if (s_held(self) >= s_capacity(self))
+        return NULL;
+    if (self->cfg.batch_key && m->body)
+        self->cfg.batch_key((const char *)zframe_data(m->body), zframe_size(m->body), key,
+                            sizeof key);
+    return self->slots[s_key_slot(self, key)].queue;
+}
+
 static void s_on_request(bx_worker_t *self, bx_wire_msg_t *m)
 {
+    zlist_t *queue = self->cfg.batch_max ? s_batch_queue(self, m) : self->backlog;
     zmsg_t *job = zmsg_new();
-    zmsg_addstr(job, "JOB");
+    if (!self->cfg.batch_max)
+        zmsg_addstr(job, "JOB");
     zmsg_append(job, &m->client);
     zmsg_addstr(job, m->request_id);
     zmsg_addstr(job, m->traceparent);
-    if (zlist_size(self->backlog) >= S_BACKLOG_MAX) {
+    if (!queue || zlist_size(self->backlog) >= S_BACKLOG_MAX) {
         /* more than the credit we granted: hand it back, its lease brings it again */
         bx_wire_msg_t rel = {.cmd = BX_WIRE_CMD_RELEASE};
         bx_strlcpy(rel.request_id, m->request_id, sizeof rel.request_id);
@@ -228,7 +326,7 @@ static void s_on_request(bx_worker_t *self, bx_wire_msg_t *m)
         zmsg_destroy(&job);
         return;
     }
-    zlist_append(self->backlog, job);
+    zlist_append(queue, job);
     s_feed(self);
 }
 
@@ -274,12 +372,31 @@ out:
     bx_wire_msg_reset(&m);
 }
 
-/* An executor finished: its message is a ready-made REPLY or RELEASE for the broker. */
+/* Batch mode: ["BATCH", one encoded REPLY or RELEASE per job]. */
+static void s_forward_batch(bx_worker_t *self, zmsg_t *msg)
+{
+    char *cmd = zmsg_popstr(msg);
+    zframe_t *f;
+    while ((f = zmsg_pop(msg))) {
+        zmsg_t *out = zframe_size(f) ? zmsg_decode(f) : NULL;
+        if (out && self->dealer)
+            zmsg_send(&out, self->dealer);
+        zmsg_destroy(&out);
+        zframe_destroy(&f);
+    }
+    zstr_free(&cmd);
+}
+
+/* An executor finished: its message is a ready-made REPLY or RELEASE for the broker (or, in
+ * batch mode, one per job of its batch). */
 static void s_on_executor(bx_worker_t *self, int i)
 {
     zmsg_t *msg = zmsg_recv(self->slots[i].actor);
     self->slots[i].busy = 0;
-    if (msg && zmsg_size(msg) > 0 && self->dealer)
+    self->slots[i].njobs = 0;
+    if (msg && self->cfg.batch_max)
+        s_forward_batch(self, msg);
+    else if (msg && zmsg_size(msg) > 0 && self->dealer)
         zmsg_send(&msg, self->dealer);
     zmsg_destroy(&msg);
     s_feed(self);
@@ -315,14 +432,14 @@ static void s_begin_drain(bx_worker_t *self)
     self->draining = 1;
     self->drain_deadline = bx_mono_ms() + self->cfg.drain_timeout_ms;
     s_send(self, BX_WIRE_CMD_DRAIN);
-    BX_INFO("draining: %d jobs running, %zu waiting", self->cfg.credit - s_idle(self),
-            zlist_size(self->backlog));
+    BX_INFO("draining: %d executors busy, %zu jobs waiting", self->cfg.credit - s_idle(self),
+            s_waiting(self));
 }
 
 /* Drained when nothing runs or waits and the broker let us go (or is gone). */
 static int s_drained(bx_worker_t *self)
 {
-    if (!self->draining || s_idle(self) < self->cfg.credit || zlist_size(self->backlog))
+    if (!self->draining || s_idle(self) < self->cfg.credit || s_waiting(self))
         return 0;
     return self->dismissed || !self->dealer;
 }

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <signal.h>
+#include <stddef.h>
 
 #include "bx_err.h"
 #include "bx_pg.h"
@@ -33,6 +34,35 @@ typedef bx_err_t (*bx_worker_handler_fn)(bx_worker_job_t *job);
  * wait for it). */
 typedef void (*bx_worker_tick_fn)(void *arg);
 
+/* ---- batch mode ----
+ * With batch_max >= 1 the runtime runs up to batch_max jobs in ONE transaction, so one
+ * commit (one fsync) covers them all: mark them running (one statement), BEGIN, lock every
+ * request row FOR UPDATE in id order, answer the rows that are already terminal with their
+ * stored result (exactly once, as for single jobs), then batch_begin, then for each job
+ * SAVEPOINT + handler (+ ROLLBACK TO SAVEPOINT when it fails: its writes go, the others
+ * stay), then batch_end, then every completion in one statement and COMMIT. BX_ERETRY
+ * (serialization failure, deadlock) from a hook, a handler or the COMMIT reruns the whole
+ * batch (a few times); any other failure outside a handler fails every job of the batch
+ * (500, in its own transaction, nothing else written); a lost connection hands every job
+ * back (RELEASE: the lease brings them again). The broker grants credit for executors x
+ * batch_max jobs; the main thread queues them per executor by key (batch_key: jobs of one
+ * key always go to the same executor, one batch at a time, in arrival order) and hands an
+ * idle executor everything queued for it, up to batch_max. */
+typedef struct bx_worker_batch bx_worker_batch_t;
+
+/* Writes the grouping key of a job, read from its REQUEST payload (len bytes, not
+ * NUL-terminated, not trusted: it only places the job), into out (cap bytes); "" is a key
+ * too. */
+typedef void (*bx_worker_batch_key_fn)(const char *payload, size_t len, char *out, size_t cap);
+
+/* A batch hook, run inside the batch's transaction. BX_OK goes on; BX_ERETRY reruns the
+ * batch; any other error fails every job of the batch (500; nothing written). */
+typedef bx_err_t (*bx_worker_batch_fn)(bx_worker_batch_t *batch);
+
+/* Called after the batch's transaction ended: committed is 1 after COMMIT, 0 after a
+ * rollback (state the pool derived from the batch's writes is then stale). */
+typedef void (*bx_worker_batch_done_fn)(bx_worker_batch_t *batch, int committed);
+
 typedef struct {
     const char *service;          /* service served, e.g. "echo" (copied) */
     bx_worker_handler_fn handler; /* called once per job attempt; NULL: presence only
@@ -44,14 +74,23 @@ typedef struct {
     int liveness;                 /* 0: config heartbeat_liveness */
     int lease_s;                  /* 0: config request_lease_s */
     int drain_timeout_ms;         /* 0: 30000; in-flight jobs after SIGTERM are awaited so long */
-    void *(*thread_init)(void *arg);  /* optional: per-executor state, made on its thread */
-    void (*thread_fini)(void *state); /* optional: frees that state on its thread */
-    void *arg;                        /* passed to thread_init and tick */
-    bx_worker_tick_fn tick;           /* optional periodic work on the main thread */
-    int tick_ms;                      /* its period; 0: config scheduler_tick_ms */
-    int metrics_port;                 /* /metrics while running; 0: config metrics_port
-                                         (0 there: none); -1: none */
+    void *(*thread_init)(void *arg);    /* optional: per-executor state, made on its thread */
+    void (*thread_fini)(void *state);   /* optional: frees that state on its thread */
+    void *arg;                          /* passed to thread_init and tick */
+    bx_worker_tick_fn tick;             /* optional periodic work on the main thread */
+    int tick_ms;                        /* its period; 0: config scheduler_tick_ms */
+    int metrics_port;                   /* /metrics while running; 0: config metrics_port
+                                           (0 there: none); -1: none */
+    int batch_max;                      /* >= 1: batch mode (above) with batches of at most
+                                           this many jobs (<= BX_WORKER_BATCH_MAX); 0: one job
+                                           per transaction, no batch hooks */
+    bx_worker_batch_key_fn batch_key;   /* batch mode: the job's key; NULL: one key for all */
+    bx_worker_batch_fn batch_begin;     /* batch mode: after the rows are locked; may be NULL */
+    bx_worker_batch_fn batch_end;       /* batch mode: after the last handler; may be NULL */
+    bx_worker_batch_done_fn batch_done; /* batch mode: after commit or rollback; may be NULL */
 } bx_worker_opts_t;
+
+#define BX_WORKER_BATCH_MAX 256 /* largest batch_max */
 
 /* Creates a worker and starts its executors (each connects to PostgreSQL now and again
  * when its connection breaks, so a database that is down at start only delays jobs).
@@ -104,6 +143,17 @@ void bx_worker_job_succeed(bx_worker_job_t *job, int http_status, json_t *doc);
  * title may be NULL (then derived from the status' error class); strings are copied. */
 void bx_worker_job_fail(bx_worker_job_t *job, int http_status, const char *type, const char *title,
                         const char *detail);
+
+/* Like bx_worker_job_problem, with the members of ext (stolen, may be NULL) added to the
+ * problem document (e.g. "unavailable": [...]). */
+void bx_worker_job_fail_ext(bx_worker_job_t *job, bx_err_t err, const char *detail, json_t *ext);
+
+/* ---- what batch hooks see; every pointer is borrowed for the duration of the call ---- */
+
+int bx_worker_batch_size(const bx_worker_batch_t *batch);              /* jobs that run */
+bx_worker_job_t *bx_worker_batch_job(bx_worker_batch_t *batch, int i); /* 0 <= i < size */
+bx_pg_t *bx_worker_batch_pg(bx_worker_batch_t *batch);                 /* in the transaction */
+void *bx_worker_batch_state(bx_worker_batch_t *batch);                 /* thread_init's result */
 
 /* Sets a failed outcome from err (status, type and title of bx_err) with detail, and
  * returns err, so a handler can write: return bx_worker_job_problem(job, BX_EINVAL, "..."). */

@@ -1,6 +1,7 @@
 /* bx_worker_job: the executor threads of the worker runtime: one job at a time, its
  * transaction (mark running, lock, handler, outbox, completion, commit), the handler's
- * view of the job, and the outcome sent back as a BXP/1 REPLY or RELEASE. */
+ * view of the job, and the outcome sent back as a BXP/1 REPLY or RELEASE. Batches of jobs
+ * (batch mode) reuse these pieces in bx_worker_batch.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,40 +11,6 @@
 #include "bx_metrics.h"
 #include "bx_util.h"
 #include "bx_worker_int.h"
-
-struct bx_worker_job {
-    char id[BX_UUID_LEN + 1];              /* request id */
-    char service[BX_WIRE_SERVICE_MAX + 1]; /* the request's service */
-    char topic[65];                        /* outbox topic it came from, or "" */
-    char route_key[BX_WIRE_ROUTE_MAX + 1]; /* affinity key or "" */
-    char user_id[BX_UUID_LEN + 1];         /* owner or "" */
-    char trace_id[33];                     /* W3C trace id or "" */
-    char parent_id[BX_UUID_LEN + 1];       /* request whose outbox row made this one, or "" */
-    int attempt;                           /* 1 on the first run */
-    json_t *payload;                       /* owned: the stored payload */
-    bx_pg_t *pg;                           /* borrowed: the executor's connection */
-    void *state;                           /* borrowed: thread_init's result */
-    int http_status;                       /* outcome status */
-    json_t *result;                        /* owned: response document or problem, or NULL */
-    int failed;                            /* result is a problem */
-};
-
-/* What an executor sends back for one job. */
-typedef struct {
-    int release;  /* no result: hand the job back (the lease brings it again) */
-    int failed;   /* terminal status failed rather than succeeded */
-    int replayed; /* finished before: the stored result, nothing ran */
-    char *body;   /* owned: result document as stored */
-} s_outcome_t;
-
-typedef struct {
-    const bx_worker_cfg_t *cfg; /* shared, read-only */
-    bx_pg_t *pg;                /* this thread's connection, NULL until first needed */
-    void *state;                /* thread_init's result */
-    int lost;                   /* the connection broke during the current job */
-    bx_metric_t *m_jobs;        /* bx_worker_jobs_total{service,outcome} */
-    bx_series_t *m_duration;    /* bx_worker_job_duration_seconds{service} */
-} s_exec_t;
 
 /* ---- handler API ---- */
 
@@ -136,6 +103,14 @@ void bx_worker_job_fail(bx_worker_job_t *job, int http_status, const char *type,
     job->failed = 1;
 }
 
+void bx_worker_job_fail_ext(bx_worker_job_t *job, bx_err_t err, const char *detail, json_t *ext)
+{
+    bx_worker_job_problem(job, err, detail);
+    if (ext && job->result)
+        json_object_update_missing(job->result, ext);
+    json_decref(ext);
+}
+
 bx_err_t bx_worker_job_problem(bx_worker_job_t *job, bx_err_t err, const char *detail)
 {
     bx_worker_job_fail(job, bx_err_http_status(err), bx_err_problem_type(err), bx_err_title(err),
@@ -174,7 +149,7 @@ bx_err_t bx_worker_outbox(bx_worker_job_t *job, const char *service, const char 
 
 /* ---- outcomes ---- */
 
-static void s_outcome_set(s_outcome_t *out, int failed, const char *body)
+void bx_worker_outcome_set(bx_worker_outcome_t *out, int failed, const char *body)
 {
     free(out->body);
     out->release = 0;
@@ -183,29 +158,28 @@ static void s_outcome_set(s_outcome_t *out, int failed, const char *body)
     out->body = strdup(body && *body ? body : "{}");
 }
 
-static void s_outcome_problem(s_outcome_t *out, bx_err_t err, const char *detail)
+void bx_worker_outcome_problem(bx_worker_outcome_t *out, bx_err_t err, const char *detail)
 {
     json_t *p = s_problem(bx_err_http_status(err), NULL, NULL, detail);
     char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
-    s_outcome_set(out, 1, text);
+    bx_worker_outcome_set(out, 1, text);
     free(text);
     json_decref(p);
 }
 
-/* The stored outcome of a row whose status (column c) is terminal; 0 if not terminal. */
-static int s_outcome_stored(s_outcome_t *out, const PGresult *res, int c)
+int bx_worker_outcome_stored(bx_worker_outcome_t *out, const PGresult *res, int r, int c)
 {
-    const char *status = bx_pg_val(res, 0, c);
+    const char *status = bx_pg_val(res, r, c);
     if (!status || (strcmp(status, BX_WIRE_SUCCEEDED) && strcmp(status, BX_WIRE_FAILED)))
         return 0;
-    s_outcome_set(out, !strcmp(status, BX_WIRE_FAILED), bx_pg_val(res, 0, c + 2));
+    bx_worker_outcome_set(out, !strcmp(status, BX_WIRE_FAILED), bx_pg_val(res, r, c + 2));
     out->replayed = 1;
     return 1;
 }
 
 /* ---- the job transaction ---- */
 
-static int s_conn_lost(s_exec_t *ex)
+int bx_worker_conn_lost(bx_worker_exec_t *ex)
 {
     if (ex->pg && PQstatus(bx_pg_conn(ex->pg)) == CONNECTION_BAD)
         ex->lost = 1;
@@ -214,7 +188,7 @@ static int s_conn_lost(s_exec_t *ex)
 
 /* Connects on first use; the async-commit default is for the cheap "running" mark only,
  * every job transaction sets synchronous_commit back on. */
-static int s_pg_ready(s_exec_t *ex)
+int bx_worker_pg_ready(bx_worker_exec_t *ex)
 {
     if (!ex->pg && (ex->pg = bx_pg_new(ex->cfg->pg_dsn, 1)) != NULL)
         (void)bx_pg_exec(ex->pg, "SET synchronous_commit TO off");
@@ -225,7 +199,7 @@ static int s_pg_ready(s_exec_t *ex)
  * 0 when out is already decided: the stored result of a finished request, 404 for an
  * unknown one, or release (database trouble, or a row of another service: a SUBMIT that
  * named the wrong service is left to the scheduler, which routes by the row). */
-static int s_mark_running(s_exec_t *ex, const char *id, s_outcome_t *out)
+int bx_worker_mark_running(bx_worker_exec_t *ex, const char *id, bx_worker_outcome_t *out)
 {
     char lease[16];
     bx_err_t err;
@@ -237,60 +211,59 @@ static int s_mark_running(s_exec_t *ex, const char *id, s_outcome_t *out)
     if (run)
         return 1;
     if (err != BX_OK) {
-        s_conn_lost(ex);
+        bx_worker_conn_lost(ex);
         BX_WARN("could not mark request %s running: %s", id, bx_pg_error(ex->pg));
         out->release = 1;
         return 0;
     }
     res = bx_pg_query(ex->pg, "pipe_stored", 1, params, &err);
-    if (res && PQntuples(res) == 1 && s_outcome_stored(out, res, 0))
+    if (res && PQntuples(res) == 1 && bx_worker_outcome_stored(out, res, 0, 0))
         BX_DEBUG("request %s already finished: stored result replayed", id);
     else if (res && PQntuples(res) == 0)
-        s_outcome_problem(out, BX_ENOTFOUND, "no such request");
+        bx_worker_outcome_problem(out, BX_ENOTFOUND, "no such request");
     else if (res)
         BX_WARN("request %s belongs to service %s, not %s: handed back", id, bx_pg_val(res, 0, 3),
                 ex->cfg->service);
     if (!out->body)
         out->release = 1;
-    s_conn_lost(ex);
+    bx_worker_conn_lost(ex);
     PQclear(res);
     return 0;
 }
 
-static void s_copy_col(char *dst, size_t cap, const PGresult *res, int c)
+static void s_copy_col(char *dst, size_t cap, const PGresult *res, int r, int c)
 {
-    const char *v = bx_pg_val(res, 0, c);
+    const char *v = bx_pg_val(res, r, c);
     bx_strlcpy(dst, v ? v : "", cap);
 }
 
-/* Fills job from the locked row (columns of pipe_lock). */
-static bx_err_t s_job_from_row(bx_worker_job_t *job, const PGresult *res)
+bx_err_t bx_worker_job_from_row(bx_worker_job_t *job, const PGresult *res, int r)
 {
     json_error_t jerr;
-    const char *payload = bx_pg_val(res, 0, 3);
+    const char *payload = bx_pg_val(res, r, 3);
     job->payload = payload ? json_loads(payload, JSON_DECODE_ANY, &jerr) : NULL;
     if (!job->payload)
         return BX_EINTERNAL;
-    s_copy_col(job->service, sizeof job->service, res, 4);
-    s_copy_col(job->topic, sizeof job->topic, res, 5);
-    s_copy_col(job->route_key, sizeof job->route_key, res, 6);
-    s_copy_col(job->user_id, sizeof job->user_id, res, 7);
-    s_copy_col(job->trace_id, sizeof job->trace_id, res, 8);
-    s_copy_col(job->parent_id, sizeof job->parent_id, res, 9);
-    const char *attempts = bx_pg_val(res, 0, 10);
+    s_copy_col(job->service, sizeof job->service, res, r, 4);
+    s_copy_col(job->topic, sizeof job->topic, res, r, 5);
+    s_copy_col(job->route_key, sizeof job->route_key, res, r, 6);
+    s_copy_col(job->user_id, sizeof job->user_id, res, r, 7);
+    s_copy_col(job->trace_id, sizeof job->trace_id, res, r, 8);
+    s_copy_col(job->parent_id, sizeof job->parent_id, res, r, 9);
+    const char *attempts = bx_pg_val(res, r, 10);
     job->attempt = attempts ? (int)strtol(attempts, NULL, 10) : 1;
     return BX_OK;
 }
 
 /* Runs the handler between SAVEPOINT and its completion; a failing handler's writes are
  * rolled back to the savepoint and the request fails with its problem. */
-static bx_err_t s_call_handler(s_exec_t *ex, bx_worker_job_t *job)
+static bx_err_t s_call_handler(bx_worker_exec_t *ex, bx_worker_job_t *job)
 {
     bx_err_t rc = bx_pg_exec(ex->pg, "SAVEPOINT job");
     if (rc != BX_OK)
         return rc;
     bx_err_t hrc = ex->cfg->handler(job);
-    if (hrc == BX_ERETRY || s_conn_lost(ex))
+    if (hrc == BX_ERETRY || bx_worker_conn_lost(ex))
         return hrc == BX_OK ? BX_EUNAVAILABLE : hrc;
     if (hrc == BX_OK) {
         if (!job->result)
@@ -306,7 +279,7 @@ static bx_err_t s_call_handler(s_exec_t *ex, bx_worker_job_t *job)
 
 /* Writes the outcome into the row and commits; fills out on success with the result as
  * PostgreSQL stores it, so a first reply and a replayed one carry the same bytes. */
-static bx_err_t s_complete(s_exec_t *ex, bx_worker_job_t *job, s_outcome_t *out)
+bx_err_t bx_worker_complete(bx_worker_exec_t *ex, bx_worker_job_t *job, bx_worker_outcome_t *out)
 {
     char status[8];
     bx_err_t rc;
@@ -322,13 +295,13 @@ static bx_err_t s_complete(s_exec_t *ex, bx_worker_job_t *job, s_outcome_t *out)
     if (rc == BX_OK)
         rc = bx_pg_commit(ex->pg);
     if (rc == BX_OK)
-        s_outcome_set(out, job->failed, bx_pg_val(res, 0, 0));
+        bx_worker_outcome_set(out, job->failed, bx_pg_val(res, 0, 0));
     PQclear(res);
     free(body);
     return rc;
 }
 
-static void s_job_clear(bx_worker_job_t *job)
+void bx_worker_job_clear(bx_worker_job_t *job)
 {
     json_decref(job->payload);
     json_decref(job->result);
@@ -337,7 +310,7 @@ static void s_job_clear(bx_worker_job_t *job)
 
 /* One run of the job transaction. BX_OK: out is decided. BX_ERETRY: run it again.
  * Anything else: ex->lost tells a broken connection from a failure to record. */
-static bx_err_t s_transaction(s_exec_t *ex, const char *id, s_outcome_t *out)
+static bx_err_t s_transaction(bx_worker_exec_t *ex, const char *id, bx_worker_outcome_t *out)
 {
     bx_worker_job_t job = {.pg = ex->pg, .state = ex->state};
     bx_err_t rc = bx_pg_exec(ex->pg, "BEGIN; SET LOCAL synchronous_commit TO on");
@@ -348,51 +321,53 @@ static bx_err_t s_transaction(s_exec_t *ex, const char *id, s_outcome_t *out)
     if (rc != BX_OK)
         goto out;
     if (PQntuples(res) == 0) {
-        s_outcome_problem(out, BX_ENOTFOUND, "no such request");
+        bx_worker_outcome_problem(out, BX_ENOTFOUND, "no such request");
         goto out;
     }
-    if (s_outcome_stored(out, res, 0)) /* finished by an earlier delivery: exactly once */
+    if (bx_worker_outcome_stored(out, res, 0,
+                                 0)) /* finished by an earlier delivery: exactly once */
         goto out;
     bx_strlcpy(job.id, id, sizeof job.id);
-    rc = s_job_from_row(&job, res);
+    rc = bx_worker_job_from_row(&job, res, 0);
     if (rc == BX_OK)
         rc = s_call_handler(ex, &job);
     if (rc == BX_OK)
-        rc = s_complete(ex, &job, out);
+        rc = bx_worker_complete(ex, &job, out);
 out:
     if (rc != BX_OK)
-        s_conn_lost(ex);
+        bx_worker_conn_lost(ex);
     PQclear(res);
-    s_job_clear(&job);
-    if (!ex->lost) /* a dead connection rolled back on the server already */
+    bx_worker_job_clear(&job);
+    if (!ex->lost)              /* a dead connection rolled back on the server already */
         bx_pg_rollback(ex->pg); /* no-op after COMMIT */
     return rc;
 }
 
 /* Last resort when a job cannot be recorded normally: fail it with a problem in its own
  * transaction, unless it finished meanwhile. */
-static void s_fail_final(s_exec_t *ex, const char *id, bx_err_t err, s_outcome_t *out)
+void bx_worker_fail_final(bx_worker_exec_t *ex, const char *id, bx_err_t err,
+                          bx_worker_outcome_t *out)
 {
     bx_worker_job_t job = {.pg = ex->pg};
     const char *params[] = {id};
     bx_err_t rc = bx_pg_exec(ex->pg, "BEGIN; SET LOCAL synchronous_commit TO on");
     PGresult *res = rc == BX_OK ? bx_pg_query(ex->pg, "pipe_lock", 1, params, &rc) : NULL;
-    if (res && PQntuples(res) == 1 && !s_outcome_stored(out, res, 0)) {
+    if (res && PQntuples(res) == 1 && !bx_worker_outcome_stored(out, res, 0, 0)) {
         bx_strlcpy(job.id, id, sizeof job.id);
         bx_worker_job_problem(&job, err, "the job could not be completed");
-        rc = s_complete(ex, &job, out);
+        rc = bx_worker_complete(ex, &job, out);
     }
     if (rc != BX_OK || !res || PQntuples(res) != 1) {
-        s_conn_lost(ex);
+        bx_worker_conn_lost(ex);
         out->release = 1;
     }
     PQclear(res);
-    s_job_clear(&job);
+    bx_worker_job_clear(&job);
     if (!ex->lost)
         bx_pg_rollback(ex->pg);
 }
 
-static void s_backoff(int attempt)
+void bx_worker_backoff(int attempt)
 {
     unsigned char r = 0;
     (void)bx_random(&r, 1);
@@ -401,23 +376,23 @@ static void s_backoff(int attempt)
     nanosleep(&ts, NULL);
 }
 
-static void s_run(s_exec_t *ex, const char *id, s_outcome_t *out)
+static void s_run(bx_worker_exec_t *ex, const char *id, bx_worker_outcome_t *out)
 {
     bx_err_t rc = BX_ERETRY;
     ex->lost = 0;
     if (!bx_uuid_valid(id)) {
-        s_outcome_problem(out, BX_ENOTFOUND, "no such request");
+        bx_worker_outcome_problem(out, BX_ENOTFOUND, "no such request");
         return;
     }
-    if (!s_pg_ready(ex) || !s_mark_running(ex, id, out))
+    if (!bx_worker_pg_ready(ex) || !bx_worker_mark_running(ex, id, out))
         goto out;
     for (int i = 0; i < BX_WORKER_TX_TRIES && rc == BX_ERETRY && !ex->lost; i++) {
         if (i)
-            s_backoff(i);
+            bx_worker_backoff(i);
         rc = s_transaction(ex, id, out);
     }
     if (rc != BX_OK && !ex->lost)
-        s_fail_final(ex, id, rc == BX_ERETRY ? BX_EUNAVAILABLE : BX_EINTERNAL, out);
+        bx_worker_fail_final(ex, id, rc == BX_ERETRY ? BX_EUNAVAILABLE : BX_EINTERNAL, out);
 out:
     if (!out->body)
         out->release = 1;
@@ -429,7 +404,7 @@ out:
 
 /* ---- the executor actor ---- */
 
-static zmsg_t *s_encode_outcome(zframe_t *client, const char *id, const s_outcome_t *out)
+zmsg_t *bx_worker_encode_outcome(zframe_t *client, const char *id, const bx_worker_outcome_t *out)
 {
     bx_wire_msg_t m = {.cmd = out->release ? BX_WIRE_CMD_RELEASE : BX_WIRE_CMD_WREPLY};
     bx_strlcpy(m.request_id, id, sizeof m.request_id);
@@ -444,7 +419,7 @@ static zmsg_t *s_encode_outcome(zframe_t *client, const char *id, const s_outcom
     return msg;
 }
 
-static void s_count(s_exec_t *ex, const s_outcome_t *out, double started)
+void bx_worker_count(bx_worker_exec_t *ex, const bx_worker_outcome_t *out, double started)
 {
     const char *outcome = out->release    ? "released"
                           : out->replayed ? "replayed"
@@ -455,19 +430,19 @@ static void s_count(s_exec_t *ex, const s_outcome_t *out, double started)
 }
 
 /* Runs one ["JOB", client, id, traceparent] and answers on the pipe. */
-static void s_on_job(s_exec_t *ex, zsock_t *pipe, zmsg_t *msg)
+static void s_on_job(bx_worker_exec_t *ex, zsock_t *pipe, zmsg_t *msg)
 {
     double started = bx_metrics_now();
     zframe_t *client = zmsg_pop(msg);
     char *id = zmsg_popstr(msg), *tp = zmsg_popstr(msg);
-    s_outcome_t out = {0};
+    bx_worker_outcome_t out = {0};
     char trace[33] = "";
     if (tp && strlen(tp) == BX_WIRE_TRACE_LEN)
         bx_strlcpy(trace, tp + 3, sizeof trace);
     bx_log_context(id, trace, id);
     s_run(ex, id ? id : "", &out);
-    s_count(ex, &out, started);
-    zmsg_t *reply = client && id ? s_encode_outcome(client, id, &out) : NULL;
+    bx_worker_count(ex, &out, started);
+    zmsg_t *reply = client && id ? bx_worker_encode_outcome(client, id, &out) : NULL;
     if (!reply) /* cannot happen for well-formed jobs; main still needs an answer */
         reply = zmsg_new();
     zmsg_send(&reply, pipe);
@@ -480,7 +455,7 @@ static void s_on_job(s_exec_t *ex, zsock_t *pipe, zmsg_t *msg)
 
 void bx_worker_executor(zsock_t *pipe, void *args)
 {
-    s_exec_t ex = {.cfg = args};
+    bx_worker_exec_t ex = {.cfg = args};
     ex.m_jobs = bx_metrics_counter("bx_worker_jobs_total",
                                    "Jobs run, by outcome: succeeded, failed, replayed (already "
                                    "finished) or released (handed back without a result).",
@@ -489,16 +464,24 @@ void bx_worker_executor(zsock_t *pipe, void *args)
         bx_metric_series(bx_metrics_histogram("bx_worker_job_duration_seconds",
                                               "Time from REQUEST to REPLY.", "service", NULL, 0),
                          ex.cfg->service);
+    static const double sizes[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+    if (ex.cfg->batch_max)
+        ex.m_batch = bx_metric_series(
+            bx_metrics_histogram("bx_worker_batch_jobs", "Jobs per batch transaction (batch mode).",
+                                 "service", sizes, (int)(sizeof sizes / sizeof sizes[0])),
+            ex.cfg->service);
     if (ex.cfg->thread_init)
         ex.state = ex.cfg->thread_init(ex.cfg->arg);
-    (void)s_pg_ready(&ex);
+    (void)bx_worker_pg_ready(&ex);
     zsock_signal(pipe, 0);
     for (;;) {
         zmsg_t *msg = zmsg_recv(pipe);
         char *cmd = msg ? zmsg_popstr(msg) : NULL;
-        int job = cmd && !strcmp(cmd, "JOB");
-        if (job)
+        int job = cmd && (!strcmp(cmd, "JOB") || !strcmp(cmd, "BATCH"));
+        if (job && !strcmp(cmd, "JOB"))
             s_on_job(&ex, pipe, msg);
+        else if (job)
+            bx_worker_batch_run(&ex, pipe, msg);
         zstr_free(&cmd);
         zmsg_destroy(&msg);
         if (!job)

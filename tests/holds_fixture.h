@@ -1,0 +1,83 @@
+/* holds_fixture: what the hold suites (it_holds, it_oversell) share: a fresh database, a
+ * signing key and minted tokens, the real processes (frontdoor, broker, hold workers,
+ * scheduler) on the suite's own ports, and on-sale events made through the catalog API.
+ * Strings returned are static or the caller's as stated; failures abort the test. */
+#ifndef HOLDS_FIXTURE_H
+#define HOLDS_FIXTURE_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+#include "bx_httpc.h"
+
+#define HF_WORKERS_MAX 4
+
+/* The running system of one suite. */
+typedef struct {
+    int http_port;   /* frontdoor */
+    int broker_port; /* broker */
+    char base[64];   /* http://127.0.0.1:<http_port> */
+    const char *dsn; /* the suite's database (static copy) */
+    char dir[256];   /* scratch folder: keys, logs */
+    char log[320];   /* every process logs here */
+    pid_t frontdoor, broker, scheduler;
+    pid_t workers[HF_WORKERS_MAX]; /* hold workers */
+    int nworkers;                  /* how many are configured */
+    char org[37];                  /* the partner organization */
+    char partner[4096];            /* partner token (member of org) */
+    char other_partner[4096];      /* partner of another organization */
+} hf_sys_t;
+
+/* An on-sale event of the standard layout: MAIN rows A, B, C of 10 seats each (tier
+ * Standard 5000; seats A5 and A6 tier Premium 9000) and GA area PIT of 100 (tier Standing
+ * 2500, capacity ga_capacity). */
+typedef struct {
+    char id[37];       /* event id */
+    char standard[37]; /* seated tier MAIN */
+    char premium[37];  /* seated tier A5, A6 */
+    char standing[37]; /* GA tier */
+} hf_event_t;
+
+/* Creates the database db, keys, the partner tokens, and starts every process with
+ * nworkers hold workers and the given extra environment (NULL-terminated, may be NULL). */
+void hf_start(hf_sys_t *sys, const char *db, int http_port, int nworkers, const char *const *env);
+
+/* Stops every process (SIGTERM). */
+void hf_stop(hf_sys_t *sys);
+
+/* Starts hold worker i again (after a kill). */
+void hf_worker_start(hf_sys_t *sys, int i);
+
+/* A customer: a user with a session, and its token into tok (cap bytes); its id into uid
+ * (37 bytes) when uid is not NULL. */
+void hf_customer(hf_sys_t *sys, char *tok, size_t cap, char *uid);
+
+/* n customers at once (one SQL statement for the users, one for the sessions); toks[i]
+ * receives a new token string (caller frees each). */
+void hf_customers(hf_sys_t *sys, int n, char **toks);
+
+/* A new on-sale event in its own hall (seats_per_row seats in rows A..rows, GA capacity). */
+void hf_event(hf_sys_t *sys, int rows, int seats_per_row, int ga_capacity, hf_event_t *ev);
+
+/* A draft event (not published) with the standard layout and tiers. */
+void hf_draft(hf_sys_t *sys, hf_event_t *ev);
+
+/* HTTP against the frontdoor: method path (relative) with a JSON body (may be NULL) and a
+ * bearer token (may be NULL) and extra headers (NULL-terminated, may be NULL). */
+bx_httpc_resp_t hf_call(hf_sys_t *sys, const char *method, const char *path, const char *tok,
+                        const char *body, const char *const *headers);
+
+/* Formats JSON written with ' for " (rotating static buffers). */
+const char *hf_j(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The value at a dotted path ("data.attributes.seats.0.label") or NULL. Borrowed. */
+json_t *hf_get(json_t *j, const char *path);
+const char *hf_str(json_t *j, const char *path);
+long hf_int(json_t *j, const char *path);
+
+/* First column of the first row of a SQL statement on the suite's database (test values
+ * only), as a number (-1 when NULL) or a new string (caller frees). */
+long hf_num(hf_sys_t *sys, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *hf_text(hf_sys_t *sys, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
