@@ -3,8 +3,12 @@
 #   search.sh [-d DURATION] [-c CONNECTIONS] [-t THREADS] [-n EVENTS] [-P PG_PORT]
 #             [-p NGINX_PORT] [-f FRONTDOOR_PORT] [--reuse] [--keep]
 #
-# 1. Builds a bench catalog in its own database bx_bench_search on the PostgreSQL at
-#    127.0.0.1:PG_PORT: migrated by bxctl, then EVENTS events (100,000 by default) made by
+# 0. PostgreSQL: with -P, the server at 127.0.0.1:PG_PORT (role boxoffice). Without it, a
+#    private cluster of its own (deploy/pg.sh in var/bench-search-pg, port 26060,
+#    shared_buffers 512MB), so that the index competes for no buffer cache with other
+#    databases; stopped at the end (kept with --keep, and reused by the next run).
+# 1. Builds a bench catalog in its own database bx_bench_search on that PostgreSQL:
+#    migrated by bxctl, then EVENTS events (100,000 by default) made by
 #    bench/search-data.sql (41 cities on five continents, 492 venues, every event type,
 #    tiers, sales, drafts and cancellations), indexed with bx_search_refresh (the function
 #    bx-worker-index calls per event) in batches, vacuumed and analyzed. --reuse keeps a
@@ -20,19 +24,22 @@
 #    and writes bench/results/<stamp>-search.md and .json. Stops what it started; --keep
 #    leaves the database for the next --reuse.
 #
-# Needs: wrk, nginx, psql, curl, jq, and the built binaries in BX_BUILD (default build/).
-# Environment (options win): BENCH_DURATION (20s), BENCH_CONNECTIONS (32), BENCH_THREADS
-# (2), BENCH_EVENTS (100000), BENCH_PG_PORT (15432), BENCH_REDIS_PORT (16379),
+# Needs: wrk, nginx, psql, curl, jq, and the built binaries in BX_BUILD (default build/);
+# the private cluster needs root (deploy/pg.sh runs PostgreSQL as the postgres user).
+# Environment (options win): BENCH_DURATION (20s), BENCH_CONNECTIONS (8), BENCH_THREADS
+# (2), BENCH_EVENTS (100000), BENCH_PG_PORT (private cluster), BENCH_REDIS_PORT (16379),
 # BENCH_NGINX_PORT (8182), BENCH_SEARCH_PORT (8181), BENCH_TIMEOUT (5s), BX_BUILD.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 duration=${BENCH_DURATION:-20s}
-conns=${BENCH_CONNECTIONS:-32}
+conns=${BENCH_CONNECTIONS:-8}
 threads=${BENCH_THREADS:-2}
 events=${BENCH_EVENTS:-100000}
-pg_port=${BENCH_PG_PORT:-15432}
+pg_port=${BENCH_PG_PORT:-}
+private_port=26060
+private_dir=$BENCH_ROOT/var/bench-search-pg
 redis_port=${BENCH_REDIS_PORT:-16379}
 nginx_port=${BENCH_NGINX_PORT:-8182}
 fd_port=${BENCH_SEARCH_PORT:-8181}
@@ -61,7 +68,7 @@ while [ $# -gt 0 ]; do
     *) bench_warn "unknown argument $1"; usage ;;
     esac
 done
-for v in conns threads events pg_port nginx_port fd_port; do
+for v in conns threads events nginx_port fd_port; do
     bench_is_uint "${!v}" || bench_die "$v must be a positive integer: ${!v}"
 done
 bench_is_uint "$(bench_seconds "$duration")" || bench_die "bad duration: $duration"
@@ -72,7 +79,33 @@ for b in bxctl bx-frontdoor; do
     [ -x "$build/bin/$b" ] || bench_die "$build/bin/$b is not built (set BX_BUILD)"
 done
 
+private=0
+if [ -z "$pg_port" ]; then
+    private=1
+    pg_port=$private_port
+fi
+bench_is_uint "$pg_port" || bench_die "PG_PORT must be a positive integer: $pg_port"
 psql_db() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U boxoffice "$@"; }
+
+# The private cluster: deploy/pg.sh, then shared_buffers raised (ALTER SYSTEM, which
+# overrides the boxoffice.conf pg.sh writes) and a restart.
+start_private_pg() {
+    local pgsh=$BENCH_ROOT/deploy/pg.sh
+    bash "$pgsh" start "$private_dir" "$private_port" >/dev/null ||
+        bench_die "deploy/pg.sh could not start the private cluster in $private_dir"
+    if [ "$(psql -X -A -t -h 127.0.0.1 -p "$private_port" -U postgres -d postgres \
+        -c 'SHOW shared_buffers')" != 512MB ]; then
+        psql -X -q -h 127.0.0.1 -p "$private_port" -U postgres -d postgres \
+            -c "ALTER SYSTEM SET shared_buffers = '512MB'" >/dev/null
+        bash "$pgsh" stop "$private_dir" "$private_port" >/dev/null
+        bash "$pgsh" start "$private_dir" "$private_port" >/dev/null ||
+            bench_die "the private cluster did not restart"
+    fi
+    bench_say "private PostgreSQL on 127.0.0.1:$private_port ($private_dir, shared_buffers 512MB)"
+}
+if [ "$private" = 1 ]; then
+    start_private_pg
+fi
 psql_db -d postgres -c 'SELECT 1' >/dev/null 2>&1 ||
     bench_die "no PostgreSQL at 127.0.0.1:$pg_port (user boxoffice): start it or pass -P"
 for p in "$nginx_port" "$fd_port"; do
@@ -103,6 +136,9 @@ cleanup() {
     stop_pid "$fd_pid" TERM
     if [ "$keep" = 0 ]; then
         psql_db -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+    fi
+    if [ "$private" = 1 ] && [ "$keep" = 0 ]; then
+        bash "$BENCH_ROOT/deploy/pg.sh" stop "$private_dir" "$private_port" >/dev/null 2>&1 || true
     fi
     rm -rf "$tmp"
 }
@@ -356,8 +392,13 @@ printf '%s\n' "$doc" >"$BENCH_RESULTS/$stamp-search.json"
 {
     printf '# bench/search.sh, %s\n\n' "$stamp"
     printf 'Machine: %s. Load generator (wrk), frontdoor, PostgreSQL and nginx share these cores.\n\n' "$machine"
-    printf 'Command: `bash bench/search.sh -d %s -c %s -t %s -n %s -P %s`\n\n' \
-        "$duration" "$conns" "$threads" "$events" "$pg_port"
+    printf 'Command: `bash bench/search.sh -d %s -c %s -t %s -n %s%s`\n\n' \
+        "$duration" "$conns" "$threads" "$events" "$([ "$private" = 1 ] || printf ' -P %s' "$pg_port")"
+    if [ "$private" = 1 ]; then
+        printf 'PostgreSQL: a private cluster (deploy/pg.sh, shared_buffers 512MB) on port %s.\n\n' "$pg_port"
+    else
+        printf 'PostgreSQL: the server on port %s (shared with whatever else it serves).\n\n' "$pg_port"
+    fi
     printf 'Catalog: %s events (%s public), %s vocabulary terms, event_search %s %s; ' \
         "$n_events" "$n_visible" "$n_terms" "$idx_size" "$idx_unit"
     printf 'generated in %s s, indexed in %s s. Rate limits raised by environment ' "$gen_s" "$index_s"

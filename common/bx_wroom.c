@@ -10,7 +10,8 @@
 #include "bx_log.h"
 #include "bx_util.h"
 
-#define S_SPENT_GRACE_S 60 /* the spent marker outlives the token by this much */
+#define S_SPENT_GRACE_S   60   /* the spent marker outlives the token by this much */
+#define S_TOKEN_TTL_MAX_S 7200 /* longest admission token lifetime (waitroom_config) */
 
 char *bx_wroom_key(char out[BX_WROOM_KEY_MAX], const char *event_id, const char *part)
 {
@@ -159,7 +160,8 @@ bx_err_t bx_wroom_spend(bx_redis_t *redis, bx_pg_t *pg, const char *event_id, co
     char ttl[24];
     if (!bx_uuid_valid(event_id) || !bx_uuid_valid(jti))
         return BX_EINVAL;
-    int64_t left = exp - bx_now_ms() / 1000 + S_SPENT_GRACE_S;
+    int64_t left =
+        exp > 0 ? exp - bx_now_ms() / 1000 + S_SPENT_GRACE_S : S_TOKEN_TTL_MAX_S + S_SPENT_GRACE_S;
     snprintf(ttl, sizeof ttl, "%lld", (long long)(left > S_SPENT_GRACE_S ? left : S_SPENT_GRACE_S));
     snprintf(part, sizeof part, "spent:%s", jti);
     const char *argv[] = {bx_wroom_key(spent, event_id, part),

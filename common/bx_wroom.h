@@ -62,7 +62,8 @@ bx_err_t bx_wroom_verify(const bx_jwt_ring_t *ring, const char *token, const cha
 
 /* Marks the admission token jti of event_id as spent by a completed booking: the gate
  * refuses it from now on and its shopper stops counting as active. exp is the token's
- * expiry (the marker lives until then plus a minute). With pg (may be NULL; a connection
+ * expiry (the marker lives until then plus a minute; 0 when unknown: the longest token
+ * lifetime, two hours, plus a minute). With pg (may be NULL; a connection
  * of the caller's thread, inside or outside a transaction) the entry is recorded as spent
  * in PostgreSQL too. Idempotent. Returns BX_OK, BX_EUNAVAILABLE when Redis cannot be
  * written, or the database error. */

@@ -3,7 +3,8 @@
  * workers, a statement timeout), search_expand (the words of q and their typo variants
  * from the vocabulary, as tsqueries), then one page plus facets over event_search, the
  * index that bx-worker-index keeps current: search_ordered for date and popularity (read
- * in index order), search_ranked for relevance and distance (every match ranked once).
+ * in index order), search_ranked for relevance and distance and for the first page of a
+ * text search (every match read and ranked once).
  * SQL: sql/queries/search.sql. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +127,10 @@ static bx_err_t s_events(bx_pg_t *pg, const fd_search_query_t *q, const s_text_t
 {
     char limit[8];
     bx_err_t err;
-    int ranked = q->sort == FD_SORT_RELEVANCE || q->sort == FD_SORT_DISTANCE;
+    /* relevance and distance need every match ranked; so does a first page of text
+     * (its facets count every match: reading them once serves both) */
+    int ranked = q->sort == FD_SORT_RELEVANCE || q->sort == FD_SORT_DISTANCE ||
+                 (t && q->facets);
     snprintf(limit, sizeof limit, "%ld", q->limit);
     const char *p[S_NPARAMS] = {
         t ? t->tsq : NULL, t ? t->folded : NULL, q->city, q->types[0] ? q->types : NULL,

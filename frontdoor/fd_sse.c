@@ -226,8 +226,8 @@ static int s_prime_one(bx_redis_t *redis, const s_due_t *d)
     char line[160];
     if (bx_invfeed_since(redis, d->event_id, d->after, S_BACKLOG_MAX, &docs, &cur, &gap) != BX_OK)
         return 0;
-    if (json_array_size(docs) == S_BACKLOG_MAX)
-        gap = 1;
+    if (json_array_size(docs) == S_BACKLOG_MAX || d->after > cur)
+        gap = 1; /* too much missed, or an id from the future (another Redis, a bad client) */
     pthread_mutex_lock(&s_mu);
     s_conn_t *c = s_find(d->event_id, d->id);
     if (c && (d->after < 0 || gap)) {
@@ -249,7 +249,7 @@ static int s_prime_one(bx_redis_t *redis, const s_due_t *d)
         s_push(c, "\n\n", 2);
     }
     if (c) {
-        c->last_ver = cur > c->last_ver ? cur : c->last_ver;
+        c->last_ver = gap || cur > c->last_ver ? cur : c->last_ver;
         c->priming = 0;
     }
     pthread_mutex_unlock(&s_mu);

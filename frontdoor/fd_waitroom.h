@@ -24,8 +24,9 @@
  * the token is short-lived and the per-user ticket limit still applies). Never replies. */
 bx_err_t fd_waitroom_gate(fd_req_t *req, const char *event_id);
 
-/* Answers the problem for a refusal err returned by fd_waitroom_gate (403 or 401) with a
- * "waiting_room" member telling the client where to join. */
+/* Answers the problem for an error err returned by fd_waitroom_gate: 403 or 401 with a
+ * "waiting_room" member (reason, header name, join and position links) and a Link header
+ * to the join route, or 503 with Retry-After for BX_EUNAVAILABLE. */
 void fd_waitroom_problem(fd_req_t *req, const char *event_id, bx_err_t err);
 
 /* Marks the admission token presented on req for event_id as spent (a completed booking
@@ -36,9 +37,10 @@ void fd_waitroom_problem(fd_req_t *req, const char *event_id, bx_err_t err);
 bx_err_t fd_waitroom_spend(fd_req_t *req, const char *event_id);
 
 /* The jti of the admission token that the last successful fd_waitroom_gate call on req
- * accepted, or "" when the gate let the request through without one (no active room).
- * Borrowed from req. The hold path stores it with the hold so that the booking that
- * completes the hold can spend it (bx_wroom_spend). */
+ * accepted, or "" when the gate let the request through without one (no active room) or
+ * req was not gated. Borrowed: valid until the next fd_waitroom_gate call on this thread,
+ * so for the rest of the handler. The hold path stores it with the hold so that the
+ * booking that completes the hold can spend it (bx_wroom_spend). */
 const char *fd_waitroom_admission_jti(fd_req_t *req);
 
 #endif

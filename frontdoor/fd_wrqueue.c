@@ -281,9 +281,10 @@ static void s_queued(fd_req_t *req, const fd_wr_room_t *room, const s_live_t *lv
     json_object_set_new(attrs, "queue_length", json_integer(lv->queue_len));
     json_object_set_new(attrs, "estimated_wait_s", json_integer(wait_s));
     json_object_set_new(attrs, "admissions_per_minute", json_integer((long)rate));
-    long retry = wait_s / 3;
-    fd_wr_retry_after(req, retry < 1 ? 1 : retry > S_POLL_MAX_S ? S_POLL_MAX_S : retry);
-    (void)room;
+    /* a third of the wait, at most S_POLL_MAX_S, and at most a quarter of the admission
+     * token's lifetime, so a client that follows Retry-After never misses its turn */
+    long retry = wait_s / 3, cap = room->ttl_s / 4 < S_POLL_MAX_S ? room->ttl_s / 4 : S_POLL_MAX_S;
+    fd_wr_retry_after(req, retry < 1 ? 1 : retry > cap ? cap : retry);
 }
 
 /* Verifies the Queue-Token against the caller and the event; answers 401 otherwise. */

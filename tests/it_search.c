@@ -583,7 +583,8 @@ START_TEST(cursor_pages_have_no_gaps_or_duplicates)
     char whole[256], walked[256];
     const char *queries[] = {"sort=date", "sort=popularity", "q=concert", "q=berlin",
                              "near=52.52,13.405&radius_km=20000&sort=distance",
-                             "available=true&sort=popularity"};
+                             "available=true&sort=popularity", "q=evening&sort=date",
+                             "q=evening&sort=popularity"};
     for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
         for (int limit = 1; limit <= 3; limit++) {
             bx_httpc_resp_t r = s_search(s_j("%s&limit=100", queries[i]));

@@ -129,6 +129,7 @@ CREATE INDEX event_search_starts ON event_search (starts_at, event_id)
     INCLUDE (ends_at, event_type, city_key, city, local_date, has_availability) WHERE visible;
 CREATE INDEX event_search_popular ON event_search ((-popularity), event_id) WHERE visible;
 CREATE INDEX event_search_city ON event_search (city_key, starts_at, event_id) WHERE visible;
+CREATE INDEX event_search_type ON event_search (event_type, starts_at, event_id) WHERE visible;
 CREATE INDEX event_search_geo ON event_search USING gist (geo) WHERE visible;
 CREATE INDEX event_search_venue ON event_search (venue_id);
 

@@ -151,9 +151,10 @@ FROM (SELECT x.*, CASE x.g WHEN 3 THEN x.event_type WHEN 5 THEN x.city
 ORDER BY 1, 7, 8
 
 -- name: search_ranked
--- A page of public events in relevance or distance order: every match is read once and
--- ranked (materialized), the page is the top of the order after the cursor, and on a first
--- page the facets count the same matches. The score is the weighted rank (name 1.0,
+-- A page of public events in relevance or distance order, or the first page of a text
+-- search in date or popularity order: every match is read once and ranked (materialized),
+-- the page is the top of the order after the cursor, and on a first page the facets count
+-- the same matches. The score is the weighted rank (name 1.0,
 -- performers 0.4, venue and city 0.2, the rest 0.1) of the tolerant query plus twice that
 -- of the exact words $22 (an exact word outranks its typo variants) plus a small
 -- popularity term, rounded so the cursor carries it exactly.
@@ -163,7 +164,7 @@ ORDER BY 1, 7, 8
 --  minor units of currency $14, $15 has availability, $16 only events that have not ended,
 --  $17 sort, $18/$19 the cursor (sort key, event id) of the previous page's last row, $20
 --  page size, $21 count facets (a first page).
--- k: minus the score, or the distance in metres.
+-- k: minus the score, the distance in metres, or as in search_ordered.
 -- Rows, hits first: kind 'h' (id, k, score, distance, document) in order, then facets
 -- when $21: kind 'n' (the total in k), 't' (event types by count), 'c' (cities by count),
 -- 'd' (local start dates in order), each with its value and its count in k.
@@ -200,7 +201,8 @@ WITH hits AS NOT MATERIALIZED (
       AND ($15::boolean IS NULL OR d.has_availability = $15::boolean)
       AND (NOT $16::boolean OR (d.ends_at > now() AND d.starts_at > now() - interval '32 days'))
 ), ranked AS MATERIALIZED (
-    SELECT h.event_id, h.event_type, h.city, h.city_key, h.local_date, h.dist,
+    SELECT h.event_id, h.event_type, h.city, h.city_key, h.local_date, h.dist, h.popularity,
+           (extract(epoch FROM h.starts_at) * 1000000)::numeric AS start_us,
            CASE WHEN $17::text = 'relevance' THEN
                round((ts_rank('{0.1, 0.2, 0.4, 1.0}', h.tsv, $1::tsquery)
                       + 2 * ts_rank('{0.1, 0.2, 0.4, 1.0}', h.tsv, $22::tsquery)
@@ -208,7 +210,10 @@ WITH hits AS NOT MATERIALIZED (
     FROM hits h
 ), page AS (
     SELECT r.event_id, r.k, r.score, r.dist
-    FROM (SELECT r.*, CASE WHEN $17::text = 'distance' THEN r.dist ELSE -r.score END AS k
+    FROM (SELECT r.*, CASE $17::text WHEN 'relevance' THEN -r.score
+                                     WHEN 'distance' THEN r.dist
+                                     WHEN 'date' THEN r.start_us
+                                     ELSE (-r.popularity)::numeric END AS k
           FROM ranked r) r
     WHERE $18::numeric IS NULL OR (r.k, r.event_id) > ($18::numeric, $19::uuid)
     ORDER BY r.k, r.event_id
