@@ -863,10 +863,17 @@ START_TEST(failing_receiver_retries_to_a_dead_letter_and_replay_delivers)
     long distinct = 0;
     ck_assert_int_eq(s_sbx_count("hooks:dead", "id", &distinct), 2);
     ck_assert_int_eq(distinct, 1); /* a replay keeps the webhook-id: receivers dedupe */
+    /* The receiver logs a delivery before the sender commits its success: poll. */
     snprintf(path, sizeof path, "/api/v1/webhooks/endpoints/%s/deliveries?status=succeeded", ep);
-    r = s_api("GET", path, s_partner, NULL);
-    ck_assert_int_eq(json_array_size(json_object_get(r.json, "data")), 2);
-    bx_httpc_free(&r);
+    size_t ok = 0;
+    for (int i = 0; i < 100 && ok != 2; i++) {
+        if (i)
+            usleep(100 * 1000);
+        r = s_api("GET", path, s_partner, NULL);
+        ok = json_array_size(json_object_get(r.json, "data"));
+        bx_httpc_free(&r);
+    }
+    ck_assert_int_eq(ok, 2);
 }
 END_TEST
 
@@ -1066,7 +1073,7 @@ START_TEST(burst_of_10000_deliveries_reaches_the_receiver)
     int64_t t0 = bx_mono_ms();
     for (int i = 0; i < 100; i++)
         s_partner_event("event.sold_out", "{\"burst\":true}", msg);
-    ck_assert_msg(s_wait_sbx("hooks:burst", 10000, 60), "only %ld of 10000 arrived within 60 s",
+    ck_assert_msg(s_wait_sbx("hooks:burst", 10000, 200), "only %ld of 10000 arrived within 200 s",
                   s_sbx_count("hooks:burst", NULL, NULL));
     int64_t ms = bx_mono_ms() - t0;
     fprintf(stderr, "burst: 10000 deliveries in %lld ms (%.0f/s)\n", (long long)ms,
@@ -1135,7 +1142,7 @@ int main(void)
 {
     Suite *s = suite_create("it_delivery");
     TCase *tc = tcase_create("delivery");
-    tcase_set_timeout(tc, 180);
+    tcase_set_timeout(tc, 400);
     tcase_add_unchecked_fixture(tc, s_setup, s_teardown);
     tcase_add_test(tc, registration_sends_a_localized_welcome_mail);
     tcase_add_test(tc, booking_mail_in_hindi_carries_inline_qr_codes);

@@ -313,12 +313,15 @@ static bx_err_t s_measure(wl_gate_t *self, const s_room_t *room, s_tick_t *t)
 /* How many to admit now, refilling the bucket (t->tokens) first. */
 static long s_budget(const s_room_t *room, s_tick_t *t, int64_t now_ms)
 {
-    /* one second of admissions, plus one so the fraction that accrues between ticks is not
-     * cut off at the cap (that would run a shade below the rate) */
-    double burst = (room->rate / 60.0 < 1.0 ? 1.0 : room->rate / 60.0) + 1.0;
-    /* an empty bucket at the sale start: the first second admits the rate, not burst + rate */
-    double refill = t->bucket_t ? (double)(now_ms - t->bucket_t) * room->rate / 60000.0 : 0.0;
-    t->tokens = fmin(burst, t->tokens + (refill > 0 ? refill : 0));
+    double per_s = room->rate / 60.0 < 1.0 ? 1.0 : room->rate / 60.0;
+    double gap_s = t->bucket_t ? (double)(now_ms - t->bucket_t) / 1000.0 : 0.0;
+    /* The bucket holds one second of admissions plus one (so the fraction that accrues
+     * between ticks is not cut off), or what accrued while ticks were late or failing (a
+     * starved process, a Redis timeout), up to five seconds: the rate holds over a minute
+     * without turning a long outage into one burst. Empty at the sale start. */
+    double cap = per_s * (gap_s < 1.0 ? 1.0 : gap_s > 5.0 ? 5.0 : gap_s) + 1.0;
+    double refill = gap_s > 0 ? gap_s * room->rate / 60.0 : 0.0;
+    t->tokens = fmin(cap, t->tokens + refill);
     long n = (long)floor(t->tokens);
     long by_active = room->max_active - t->active;
     long by_inventory =
