@@ -345,15 +345,20 @@ static void s_endpoint(const char *hook, const char *types, char id[37], char se
     bx_httpc_free(&r);
 }
 
-/* Status of the delivery of message msg on channel (first one). */
-static char *s_delivery_status(const char *msg_like, const char *channel)
+/* Status of the delivery of message msg on channel (first one), copied into a static
+ * buffer (overwritten by the next call); "" when there is none. */
+static const char *s_delivery_status(const char *msg_like, const char *channel)
 {
+    static char status[32];
     char sql[512];
     snprintf(
         sql, sizeof sql,
         "SELECT status FROM deliveries WHERE message_id LIKE '%%%s' AND channel = '%s' LIMIT 1",
         msg_like, channel);
-    return bx_h_sql(s_dsn, sql);
+    char *v = bx_h_sql(s_dsn, sql);
+    bx_strlcpy(status, v ? v : "", sizeof status);
+    free(v);
+    return status;
 }
 
 /* Waits until every delivery of message msg on channel has status (and there is one). */
