@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # search.sh: event search latency over a large catalog, against nginx static in the same run.
 #   search.sh [-d DURATION] [-c CONNECTIONS[,...]] [-t THREADS] [-n EVENTS] [-P PG_PORT]
-#             [-p NGINX_PORT] [-f FRONTDOOR_PORT] [--reuse] [--keep]
+#             [-p NGINX_PORT] [-f FRONTDOOR_PORT] [--reuse] [--keep] [--no-facet-cache]
 #
 # 0. PostgreSQL: with -P, the server at 127.0.0.1:PG_PORT (role boxoffice). Without it, a
 #    private cluster of its own (deploy/pg.sh in var/bench-search-pg, port 26060,
@@ -16,6 +16,8 @@
 # 2. Starts its own bx-frontdoor on FRONTDOOR_PORT (8181) over that database, with the rate
 #    limits RAISED through the environment (BOXOFFICE_RL_READ_PER_MIN and
 #    BOXOFFICE_RL_IP_PER_MIN = 100000000) so that the run measures searches, not 429s.
+#    Facet counts are reused for 2 s as in production (search_facet_cache_ms);
+#    --no-facet-cache sets it to 0, so that every first page counts its facets.
 # 3. Starts nginx on NGINX_PORT (8182) serving a 200-byte JSON file, and runs wrk against it.
 # 4. Runs wrk with bench/lua/search.lua rotating the realistic queries below (text with and
 #    without typos, filters, geo, dates, prices, every sort, second pages by cursor, and a
@@ -48,6 +50,7 @@ timeout=${BENCH_TIMEOUT:-5s}
 build=${BX_BUILD:-$BENCH_ROOT/build}
 reuse=0
 keep=0
+facet_ms=2000
 db=bx_bench_search
 
 usage() {
@@ -65,6 +68,7 @@ while [ $# -gt 0 ]; do
     -f) fd_port=${2:?}; shift 2 ;;
     --reuse) reuse=1; shift ;;
     --keep) keep=1; shift ;;
+    --no-facet-cache) facet_ms=0; shift ;;
     -h | --help) usage ;;
     *) bench_warn "unknown argument $1"; usage ;;
     esac
@@ -195,7 +199,7 @@ BOXOFFICE_JWT_KEY_DIR=$tmp/keys "$build/bin/bxctl" keygen >/dev/null
 BOXOFFICE_PG_DSN=$dsn BOXOFFICE_HTTP_PORT=$fd_port BOXOFFICE_REDIS_PORT=$redis_port \
     BOXOFFICE_BROKER_ENDPOINT=tcp://127.0.0.1:9 BOXOFFICE_JWT_KEY_DIR=$tmp/keys \
     BOXOFFICE_RL_READ_PER_MIN=100000000 BOXOFFICE_RL_IP_PER_MIN=100000000 \
-    BOXOFFICE_LOG_LEVEL=warn \
+    BOXOFFICE_SEARCH_FACET_CACHE_MS=$facet_ms BOXOFFICE_LOG_LEVEL=warn \
     "$build/bin/bx-frontdoor" >"$tmp/frontdoor.log" 2>&1 &
 fd_pid=$!
 for ((i = 0; i < 100; i++)); do
@@ -204,7 +208,7 @@ for ((i = 0; i < 100; i++)); do
     sleep 0.1
 done
 base=http://127.0.0.1:$fd_port
-bench_say "bx-frontdoor on $base (pid $fd_pid) over $db, rate limits raised by environment"
+bench_say "bx-frontdoor on $base (pid $fd_pid) over $db, rate limits raised by environment, facet cache ${facet_ms} ms"
 
 # ---- the queries: what people type and click ----
 d0=$(date -u +%Y-%m-%d)
@@ -360,10 +364,11 @@ doc=$(jq -n --argjson runs "$all" --argjson per "$per_query" --arg machine "$mac
     --arg stamp "$stamp" --arg duration "$duration" --arg conns "$conns" \
     --argjson threads "$threads" --argjson events "$n_events" --argjson visible "$n_visible" \
     --argjson terms "$n_terms" --arg size "$idx_size $idx_unit" --argjson gen "$gen_s" \
-    --argjson idx "$index_s" \
+    --argjson idx "$index_s" --argjson facet_ms "$facet_ms" \
     '{benchmark: "search", stamp: $stamp, machine: $machine, duration: $duration,
       connections: $conns, threads: $threads, events: $events, public_events: $visible,
       vocabulary_terms: $terms, event_search_size: $size, generate_s: $gen, index_s: $idx,
+      search_facet_cache_ms: $facet_ms,
       rate_limits: "raised by environment: BOXOFFICE_RL_READ_PER_MIN=BOXOFFICE_RL_IP_PER_MIN=100000000",
       runs: $runs, per_query_unloaded: $per}')
 table() {
@@ -404,8 +409,10 @@ printf '%s\n' "$doc" >"$BENCH_RESULTS/$stamp-search.json"
 {
     printf '# bench/search.sh, %s\n\n' "$stamp"
     printf 'Machine: %s. Load generator (wrk), frontdoor, PostgreSQL and nginx share these cores.\n\n' "$machine"
-    printf 'Command: `bash bench/search.sh -d %s -c %s -t %s -n %s%s`\n\n' \
-        "$duration" "$conns" "$threads" "$events" "$([ "$private" = 1 ] || printf ' -P %s' "$pg_port")"
+    printf 'Command: `bash bench/search.sh -d %s -c %s -t %s -n %s%s%s`\n\n' \
+        "$duration" "$conns" "$threads" "$events" "$([ "$private" = 1 ] || printf ' -P %s' "$pg_port")" \
+        "$([ "$facet_ms" = 0 ] && printf ' --no-facet-cache')"
+    printf 'Facet counts reused for %s ms (search_facet_cache_ms).\n\n' "$facet_ms"
     if [ "$private" = 1 ]; then
         printf 'PostgreSQL: a private cluster (deploy/pg.sh, shared_buffers 512MB) on port %s.\n\n' "$pg_port"
     else

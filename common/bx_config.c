@@ -44,6 +44,8 @@ static s_opt_t s_opts[] = {
     S_INT("http_threads", "4", 1, 256, "frontdoor HTTP worker threads"),
     S_INT("http_max_connections", "4096", 16, 1000000, "frontdoor connection cap"),
     S_INT("http_timeout_s", "30", 1, 3600, "idle connection timeout"),
+    S_INT("search_facet_cache_ms", "2000", 0, 60000,
+          "how long a search's facet counts are reused per frontdoor thread (0: never)"),
     S_INT("body_max_bytes", "1048576", 1024, 268435456, "request body cap"),
     S_INT("json_depth_max", "32", 2, 1000, "JSON nesting cap"),
     S_STR("media_dir", "var/media", "content-addressed media store (and upload spool) folder"),

@@ -16,10 +16,10 @@
 static const char *const s_search_keys[] = {
     "q",         "city",      "type",     "from",      "to",   "near",  "radius_km",
     "price_min", "price_max", "currency", "available", "sort", "limit", NULL};
-static const char *const s_list_keys[] = {
-    "city",      "type",     "from",      "to",    "near",            "radius_km", "price_min",
-    "price_max", "currency", "available", "limit", "organization_id", "venue_id",  "status",
-    NULL};
+static const char *const s_list_keys[] = {"city",     "type",      "from",      "to",
+                                          "near",     "radius_km", "price_min", "price_max",
+                                          "currency", "available", "limit",     "organization_id",
+                                          "venue_id", "status",    NULL};
 
 /* The backend of the search route. Another backend (an OpenSearch adapter) is selected
  * here; see docs/search.md. */
@@ -43,12 +43,12 @@ static json_t *s_data(json_t *hits)
     {
         const char *id = json_string_value(json_object_get(hit, "id"));
         snprintf(self, sizeof self, "/api/v1/events/%s", id ? id : "");
-        json_t *r = fd_resource("event", id ? id : "", json_incref(json_object_get(hit, "attributes")),
-                                self);
+        json_t *r = fd_resource("event", id ? id : "",
+                                json_incref(json_object_get(hit, "attributes")), self);
         json_t *score = json_object_get(hit, "score"), *dist = json_object_get(hit, "distance_m");
         if (r && (json_is_number(score) || json_is_number(dist)))
-            json_object_set_new(r, "meta", json_pack("{s:O?, s:O?}", "score", score,
-                                                     "distance_m", dist));
+            json_object_set_new(r, "meta",
+                                json_pack("{s:O?, s:O?}", "score", score, "distance_m", dist));
         json_array_append_new(data, r);
     }
     return data;
@@ -78,7 +78,8 @@ static void s_answer(fd_req_t *req, const char *path, const char *const *keys,
         snprintf(key, sizeof key, "%c:%s", fd_search_sort_tag(q->sort), res->last_key);
         fd_cat_cursor_encode(key, res->last_id, next, sizeof next);
     }
-    json_t *doc = fd_document(s_data(res->hits), fd_cat_links(req, path, keys, next[0] ? next : NULL));
+    json_t *doc =
+        fd_document(s_data(res->hits), fd_cat_links(req, path, keys, next[0] ? next : NULL));
     if (doc && q->route == FD_SEARCH_ROUTE_SEARCH)
         json_object_set_new(doc, "meta", s_meta(q, res));
     fd_cacheable(req, FD_CAT_CACHE_AGE, is_public, 0);
@@ -120,7 +121,8 @@ static void s_search(fd_req_t *req)
  * membership cannot be read. */
 static int s_list_statuses(fd_req_t *req, bx_pg_t *pg, fd_search_query_t *q)
 {
-    static const char *const all = "[\"draft\",\"published\",\"on_sale\",\"completed\",\"cancelled\"]";
+    static const char *const all =
+        "[\"draft\",\"published\",\"on_sale\",\"completed\",\"cancelled\"]";
     int manages = fd_cat_admin(req), pub;
     bx_err_t err = !manages && q->organization_id
                        ? fd_cat_manages(req, pg, q->organization_id, &manages)

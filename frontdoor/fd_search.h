@@ -17,16 +17,16 @@
 #include "bx_util.h"
 #include "fd.h"
 
-#define FD_SEARCH_Q_MAX        200   /* bytes of ?q */
-#define FD_SEARCH_WORDS_MAX    10    /* words of ?q that are searched */
-#define FD_SEARCH_VARIANTS_MAX 8     /* typo variants tried per word */
-#define FD_SEARCH_TYPES_MAX    5     /* event types in one ?type */
-#define FD_SEARCH_RADIUS_DEF   50.0  /* km when ?near comes without ?radius_km */
-#define FD_SEARCH_RADIUS_MAX   20038.0 /* km: half the Earth's circumference */
+#define FD_SEARCH_Q_MAX        200            /* bytes of ?q */
+#define FD_SEARCH_WORDS_MAX    10             /* words of ?q that are searched */
+#define FD_SEARCH_VARIANTS_MAX 8              /* typo variants tried per word */
+#define FD_SEARCH_TYPES_MAX    5              /* event types in one ?type */
+#define FD_SEARCH_RADIUS_DEF   50.0           /* km when ?near comes without ?radius_km */
+#define FD_SEARCH_RADIUS_MAX   20038.0        /* km: half the Earth's circumference */
 #define FD_SEARCH_PRICE_MAX    100000000000LL /* minor units, the tier price cap */
-#define FD_SEARCH_FACET_CITIES 20    /* city buckets in meta.facets */
-#define FD_SEARCH_FACET_DAYS   62    /* day buckets in meta.facets (the earliest days) */
-#define FD_SEARCH_TIMEOUT_MS   2000  /* a search statement gives up after this */
+#define FD_SEARCH_FACET_CITIES 20             /* city buckets in meta.facets */
+#define FD_SEARCH_FACET_DAYS   62             /* day buckets in meta.facets (the earliest days) */
+#define FD_SEARCH_TIMEOUT_MS   2000           /* a search statement gives up after this */
 
 /* The order of a result. */
 typedef enum {
@@ -45,41 +45,41 @@ typedef enum {
 /* A checked query. Text members are NULL when not asked; numbers come in text (for SQL
  * parameters) and parsed (for backends that want them). */
 typedef struct {
-    fd_search_route_t route;     /* the route it was parsed for */
-    const char *q;               /* free text, 1..FD_SEARCH_Q_MAX bytes */
-    const char *city;            /* city name, compared without case and accents */
-    char types[96];              /* PostgreSQL array text "{concert,theater}", or "" */
+    fd_search_route_t route; /* the route it was parsed for */
+    const char *q;           /* free text, 1..FD_SEARCH_Q_MAX bytes */
+    const char *city;        /* city name, compared without case and accents */
+    char types[96];          /* PostgreSQL array text "{concert,theater}", or "" */
     const char *types_list[FD_SEARCH_TYPES_MAX + 1]; /* the same, NULL-terminated */
-    const char *from_ts, *to_ts; /* instants (RFC 3339): from inclusive, to exclusive */
+    const char *from_ts, *to_ts;     /* instants (RFC 3339): from inclusive, to exclusive */
     const char *from_date, *to_date; /* local dates (YYYY-MM-DD), both inclusive */
-    int near;                    /* 1 when lat/lon are set */
-    double lat, lon, radius_km;  /* centre and radius of ?near */
+    int near;                        /* 1 when lat/lon are set */
+    double lat, lon, radius_km;      /* centre and radius of ?near */
     char lat_s[32], lon_s[32], radius_m_s[32]; /* the same as text, radius in metres */
-    int price;                   /* 1 when a price bound is set */
-    long long price_min, price_max; /* minor units; -1 when that bound is absent */
-    char price_min_s[24], price_max_s[24]; /* the same as text ("" when absent) */
-    const char *currency;        /* ISO 4217 code the price bounds are in */
-    int available;               /* -1 any, 0 sold out, 1 tickets left */
-    fd_search_sort_t sort;       /* order */
-    int upcoming;                /* 1: only events that have not ended (search without from) */
-    char after_key[40];          /* cursor: sort key of the previous page's last row, or "" */
+    int price;                                 /* 1 when a price bound is set */
+    long long price_min, price_max;            /* minor units; -1 when that bound is absent */
+    char price_min_s[24], price_max_s[24];     /* the same as text ("" when absent) */
+    const char *currency;                      /* ISO 4217 code the price bounds are in */
+    int available;                             /* -1 any, 0 sold out, 1 tickets left */
+    fd_search_sort_t sort;                     /* order */
+    int upcoming;                   /* 1: only events that have not ended (search without from) */
+    char after_key[40];             /* cursor: sort key of the previous page's last row, or "" */
     char after_id[BX_UUID_LEN + 1]; /* cursor: that row's event id, or "" */
-    long limit;                  /* page size, 1..100 */
-    int facets;                  /* 1: count facets (first page of a search) */
-    const char *organization_id; /* list only: the organization's events */
-    const char *venue_id;        /* list only: the venue's events */
-    const char *status;          /* list only: one status (managers) */
-    char statuses[96];           /* list only: JSON array of the statuses the caller sees */
+    long limit;                     /* page size, 1..100 */
+    int facets;                     /* 1: count facets (first page of a search) */
+    const char *organization_id;    /* list only: the organization's events */
+    const char *venue_id;           /* list only: the venue's events */
+    const char *status;             /* list only: one status (managers) */
+    char statuses[96];              /* list only: JSON array of the statuses the caller sees */
 } fd_search_query_t;
 
 /* What a backend answers. */
 typedef struct {
-    json_t *hits;     /* array of {"id", "attributes": {...}, "score": n|null,
-                         "distance_m": n|null}, in order */
-    json_t *facets;   /* {"total": n, "event_type": [...], "city": [...], "date": [...]}
-                         (each bucket {"value", "count"}) when asked, else NULL */
-    json_t *variants; /* {"word": ["variant", ...]} the typo tolerance tried, or NULL */
-    char last_key[40];/* sort key of the last hit ("" when there are none) */
+    json_t *hits;      /* array of {"id", "attributes": {...}, "score": n|null,
+                          "distance_m": n|null}, in order */
+    json_t *facets;    /* {"total": n, "event_type": [...], "city": [...], "date": [...]}
+                          (each bucket {"value", "count"}) when asked, else NULL */
+    json_t *variants;  /* {"word": ["variant", ...]} the typo tolerance tried, or NULL */
+    char last_key[40]; /* sort key of the last hit ("" when there are none) */
     char last_id[BX_UUID_LEN + 1]; /* its event id */
 } fd_search_result_t;
 

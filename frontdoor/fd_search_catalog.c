@@ -21,9 +21,8 @@ static bx_err_t s_collect(PGresult *res, fd_search_result_t *out)
             json_decref(j);
             return BX_EINTERNAL;
         }
-        json_array_append_new(out->hits,
-                              json_pack("{s:s, s:o, s:n, s:n}", "id", id, "attributes", j, "score",
-                                        "distance_m"));
+        json_array_append_new(out->hits, json_pack("{s:s, s:o, s:n, s:n}", "id", id, "attributes",
+                                                   j, "score", "distance_m"));
         bx_strlcpy(out->last_key, key, sizeof out->last_key);
         bx_strlcpy(out->last_id, id, sizeof out->last_id);
     }
@@ -43,13 +42,27 @@ static bx_err_t s_search(fd_req_t *req, const fd_search_query_t *q, fd_search_re
         return BX_EINVAL;
     }
     snprintf(limit, sizeof limit, "%ld", q->limit);
-    const char *p[S_NPARAMS] = {
-        q->statuses, q->city, q->types[0] ? q->types : NULL, q->from_ts, q->to_ts, q->from_date,
-        q->to_date, q->organization_id, q->venue_id, q->after_id[0] ? q->after_key : NULL,
-        q->after_id[0] ? q->after_id : NULL, limit, q->near ? q->lat_s : NULL,
-        q->near ? q->lon_s : NULL, q->near ? q->radius_m_s : NULL,
-        q->price_min >= 0 ? q->price_min_s : NULL, q->price_max >= 0 ? q->price_max_s : NULL,
-        q->currency, q->available < 0 ? NULL : q->available ? "true" : "false"};
+    const char *p[S_NPARAMS] = {q->statuses,
+                                q->city,
+                                q->types[0] ? q->types : NULL,
+                                q->from_ts,
+                                q->to_ts,
+                                q->from_date,
+                                q->to_date,
+                                q->organization_id,
+                                q->venue_id,
+                                q->after_id[0] ? q->after_key : NULL,
+                                q->after_id[0] ? q->after_id : NULL,
+                                limit,
+                                q->near ? q->lat_s : NULL,
+                                q->near ? q->lon_s : NULL,
+                                q->near ? q->radius_m_s : NULL,
+                                q->price_min >= 0 ? q->price_min_s : NULL,
+                                q->price_max >= 0 ? q->price_max_s : NULL,
+                                q->currency,
+                                q->available < 0 ? NULL
+                                : q->available   ? "true"
+                                                 : "false"};
     PGresult *res = bx_pg_query(pg, "cat_event_list", S_NPARAMS, p, &err);
     if (res)
         err = s_collect(res, out);

@@ -6,23 +6,49 @@
  * in index order), search_ranked for relevance and distance and for the first page of a
  * text search (every match read and ranked once).
  * SQL: sql/queries/search.sql. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bx_config.h"
 #include "bx_log.h"
+#include "bx_util.h"
 #include "fd_search.h"
 
-#define S_NFILTERS 21 /* parameters search_ordered and search_ranked share */
-#define S_NPARAMS  22 /* search_ranked adds the exact tsquery */
+#define S_NFILTERS 21   /* parameters search_ordered and search_ranked share */
+#define S_NPARAMS  22   /* search_ranked adds the exact tsquery */
+#define S_SLOTS    64   /* facet counts kept per thread */
+#define S_KEY_MAX  1200 /* bytes of a canonical facet key */
+
+/* One remembered facet count. */
+typedef struct {
+    char key[S_KEY_MAX]; /* the filters that made it (fd_search_query_t, canonical) */
+    int64_t at_ms;       /* when it was counted (monotonic) */
+    json_t *facets;      /* {"total", "event_type", "city", "date"}, owned */
+} s_slot_t;
+
+/* A thread's facet cache: the same filters asked again within search_facet_cache_ms get
+ * the counts of the first time (their hits are always read anew), so that the
+ * storefront's busiest first pages (a category, a city, everything upcoming) cost one
+ * page read instead of counting tens of thousands of events. Per MHD thread, like its
+ * PostgreSQL connection: no lock; freed when the thread ends. */
+typedef struct {
+    s_slot_t slot[S_SLOTS]; /* entries; key "" is free */
+    int next;               /* slot replaced next (oldest first) */
+    long ttl_ms;            /* search_facet_cache_ms, read once */
+} s_cache_t;
+
+static pthread_key_t s_cache_key;
+static pthread_once_t s_cache_once = PTHREAD_ONCE_INIT;
 
 /* What search_expand made of q. */
 typedef struct {
-    const char *tsq;     /* tolerant tsquery text (borrowed from res) */
-    const char *exact;   /* exact tsquery text */
-    const char *folded;  /* q without case and accents */
-    const char *variants;/* {"word": [variants]} JSON text */
-    long words;          /* words searched; 0: nothing to search for */
+    const char *tsq;      /* tolerant tsquery text (borrowed from res) */
+    const char *exact;    /* exact tsquery text */
+    const char *folded;   /* q without case and accents */
+    const char *variants; /* {"word": [variants]} JSON text */
+    long words;           /* words searched; 0: nothing to search for */
 } s_text_t;
 
 static bx_err_t s_begin(bx_pg_t *pg)
@@ -56,6 +82,75 @@ static bx_err_t s_expand(bx_pg_t *pg, const fd_search_query_t *q, PGresult **res
     return BX_OK;
 }
 
+static void s_cache_free(void *p)
+{
+    s_cache_t *c = p;
+    for (int i = 0; c && i < S_SLOTS; i++)
+        json_decref(c->slot[i].facets);
+    free(c);
+}
+
+static void s_cache_init(void)
+{
+    if (pthread_key_create(&s_cache_key, s_cache_free) != 0)
+        BX_WARN("search facet cache disabled: no thread key");
+}
+
+/* The calling thread's cache, or NULL when caching is off (or out of memory). */
+static s_cache_t *s_cache(void)
+{
+    pthread_once(&s_cache_once, s_cache_init);
+    s_cache_t *c = pthread_getspecific(s_cache_key);
+    if (!c && (c = calloc(1, sizeof *c)) != NULL) {
+        c->ttl_ms = bx_config_int("search_facet_cache_ms");
+        if (pthread_setspecific(s_cache_key, c) != 0) {
+            free(c);
+            return NULL;
+        }
+    }
+    return c && c->ttl_ms > 0 ? c : NULL;
+}
+
+/* The canonical key of the filters facets depend on (not the sort, page or cursor), or 0
+ * when it does not fit. */
+static int s_facet_key(const fd_search_query_t *q, char out[S_KEY_MAX])
+{
+#define S_V(x) ((x) ? (x) : "")
+    int n = snprintf(out, S_KEY_MAX,
+                     "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s,%s,%s\x1f%s\x1f%s\x1f%s"
+                     "\x1f%d\x1f%d",
+                     S_V(q->q), S_V(q->city), q->types, S_V(q->from_ts), S_V(q->to_ts),
+                     S_V(q->from_date), S_V(q->to_date), q->near ? q->lat_s : "",
+                     q->near ? q->lon_s : "", q->near ? q->radius_m_s : "", q->price_min_s,
+                     q->price_max_s, S_V(q->currency), q->available, q->upcoming);
+#undef S_V
+    return n > 0 && n < S_KEY_MAX;
+}
+
+/* A copy of the facets remembered for key when still fresh, else NULL. */
+static json_t *s_cache_get(s_cache_t *c, const char *key)
+{
+    int64_t now = bx_mono_ms();
+    for (int i = 0; i < S_SLOTS; i++)
+        if (c->slot[i].facets && now - c->slot[i].at_ms < c->ttl_ms && !strcmp(c->slot[i].key, key))
+            return json_deep_copy(c->slot[i].facets);
+    return NULL;
+}
+
+/* Remembers a copy of facets for key, in place of the oldest entry. */
+static void s_cache_put(s_cache_t *c, const char *key, json_t *facets)
+{
+    s_slot_t *s = &c->slot[c->next];
+    json_t *copy = json_deep_copy(facets);
+    if (!copy)
+        return;
+    json_decref(s->facets);
+    bx_strlcpy(s->key, key, sizeof s->key);
+    s->facets = copy;
+    s->at_ms = bx_mono_ms();
+    c->next = (c->next + 1) % S_SLOTS;
+}
+
 /* A numeric column as a JSON number, or null. */
 static json_t *s_number(const char *v)
 {
@@ -87,7 +182,8 @@ static void s_facet(PGresult *res, int i, json_t *facets)
         char kind;        /* row kind */
         const char *name; /* member of meta.facets */
         size_t cap;       /* buckets kept (rows arrive in order) */
-    } k[] = {{'t', "event_type", 16}, {'c', "city", FD_SEARCH_FACET_CITIES},
+    } k[] = {{'t', "event_type", 16},
+             {'c', "city", FD_SEARCH_FACET_CITIES},
              {'d', "date", FD_SEARCH_FACET_DAYS}};
     const char *kind = bx_pg_val(res, i, 0), *value = bx_pg_val(res, i, 5);
     json_int_t n = strtoll(bx_pg_val(res, i, 2) ? bx_pg_val(res, i, 2) : "0", NULL, 10);
@@ -108,7 +204,8 @@ static bx_err_t s_collect(PGresult *res, int facets, fd_search_result_t *out)
     bx_err_t err = BX_OK;
     out->hits = json_array();
     if (facets)
-        out->facets = json_pack("{s:i, s:[], s:[], s:[]}", "total", 0, "event_type", "city", "date");
+        out->facets =
+            json_pack("{s:i, s:[], s:[], s:[]}", "total", 0, "event_type", "city", "date");
     if (!out->hits || (facets && !out->facets))
         return BX_ENOMEM;
     for (int i = 0; !err && i < PQntuples(res); i++) {
@@ -129,18 +226,32 @@ static bx_err_t s_events(bx_pg_t *pg, const fd_search_query_t *q, const s_text_t
     bx_err_t err;
     /* relevance and distance need every match ranked; so does a first page of text
      * (its facets count every match: reading them once serves both) */
-    int ranked = q->sort == FD_SORT_RELEVANCE || q->sort == FD_SORT_DISTANCE ||
-                 (t && q->facets);
+    int ranked = q->sort == FD_SORT_RELEVANCE || q->sort == FD_SORT_DISTANCE || (t && q->facets);
     snprintf(limit, sizeof limit, "%ld", q->limit);
-    const char *p[S_NPARAMS] = {
-        t ? t->tsq : NULL, t ? t->folded : NULL, q->city, q->types[0] ? q->types : NULL,
-        q->from_ts, q->to_ts, q->from_date, q->to_date, q->near ? q->lat_s : NULL,
-        q->near ? q->lon_s : NULL, q->near ? q->radius_m_s : NULL,
-        q->price_min >= 0 ? q->price_min_s : NULL, q->price_max >= 0 ? q->price_max_s : NULL,
-        q->currency, q->available < 0 ? NULL : q->available ? "true" : "false",
-        q->upcoming ? "true" : "false", fd_search_sort_name(q->sort),
-        q->after_id[0] ? q->after_key : NULL, q->after_id[0] ? q->after_id : NULL, limit,
-        q->facets ? "true" : "false", t ? t->exact : NULL};
+    const char *p[S_NPARAMS] = {t ? t->tsq : NULL,
+                                t ? t->folded : NULL,
+                                q->city,
+                                q->types[0] ? q->types : NULL,
+                                q->from_ts,
+                                q->to_ts,
+                                q->from_date,
+                                q->to_date,
+                                q->near ? q->lat_s : NULL,
+                                q->near ? q->lon_s : NULL,
+                                q->near ? q->radius_m_s : NULL,
+                                q->price_min >= 0 ? q->price_min_s : NULL,
+                                q->price_max >= 0 ? q->price_max_s : NULL,
+                                q->currency,
+                                q->available < 0 ? NULL
+                                : q->available   ? "true"
+                                                 : "false",
+                                q->upcoming ? "true" : "false",
+                                fd_search_sort_name(q->sort),
+                                q->after_id[0] ? q->after_key : NULL,
+                                q->after_id[0] ? q->after_id : NULL,
+                                limit,
+                                q->facets ? "true" : "false",
+                                t ? t->exact : NULL};
     PGresult *res = bx_pg_query(pg, ranked ? "search_ranked" : "search_ordered",
                                 ranked ? S_NPARAMS : S_NFILTERS, p, &err);
     if (res)
@@ -154,8 +265,32 @@ static bx_err_t s_nothing(const fd_search_query_t *q, fd_search_result_t *out)
 {
     out->hits = json_array();
     if (q->facets)
-        out->facets = json_pack("{s:i, s:[], s:[], s:[]}", "total", 0, "event_type", "city", "date");
+        out->facets =
+            json_pack("{s:i, s:[], s:[], s:[]}", "total", 0, "event_type", "city", "date");
     return out->hits && (out->facets || !q->facets) ? BX_OK : BX_ENOMEM;
+}
+
+/* Runs q on pg, taking its facets from the thread's cache when they are fresh there and
+ * remembering them when they are counted. */
+static bx_err_t s_run(bx_pg_t *pg, const fd_search_query_t *q, const s_text_t *t,
+                      fd_search_result_t *out)
+{
+    char key[S_KEY_MAX];
+    fd_search_query_t page = *q;
+    s_cache_t *c = q->facets ? s_cache() : NULL;
+    int keyed = c && s_facet_key(q, key);
+    json_t *cached = keyed ? s_cache_get(c, key) : NULL;
+    if (cached)
+        page.facets = 0;
+    bx_err_t err = s_events(pg, &page, t, out);
+    if (!err && cached) {
+        out->facets = cached;
+        cached = NULL;
+    } else if (!err && keyed && out->facets) {
+        s_cache_put(c, key, out->facets);
+    }
+    json_decref(cached);
+    return err;
 }
 
 static bx_err_t s_search(fd_req_t *req, const fd_search_query_t *q, fd_search_result_t *out,
@@ -176,7 +311,7 @@ static bx_err_t s_search(fd_req_t *req, const fd_search_query_t *q, fd_search_re
     if (!err && q->q && t.words == 0)
         err = s_nothing(q, out);
     else if (!err)
-        err = s_events(pg, q, q->q ? &t : NULL, out);
+        err = s_run(pg, q, q->q ? &t : NULL, out);
     if (err) {
         BX_WARN("search failed: %s", bx_pg_error(pg));
         fd_search_result_clear(out);

@@ -29,14 +29,14 @@ typedef struct {
 
 /* State of one parse. */
 struct s_ctx {
-    fd_search_query_t *q; /* what is being filled */
-    json_t *errors;       /* findings so far: [{"parameter", "detail"}] */
-    int nbad;             /* findings so far (counted apart: an append may fail) */
-    unsigned seen;        /* bit i: s_params[i] was given */
-    const char *sort;     /* raw ?sort, checked once q is known */
-    const char *cursor;   /* raw ?cursor, checked once the sort is known */
-    int near;             /* ?near was given (valid or not) */
-    int radius;           /* ?radius_km was given */
+    fd_search_query_t *q;         /* what is being filled */
+    json_t *errors;               /* findings so far: [{"parameter", "detail"}] */
+    int nbad;                     /* findings so far (counted apart: an append may fail) */
+    unsigned seen;                /* bit i: s_params[i] was given */
+    const char *sort;             /* raw ?sort, checked once q is known */
+    const char *cursor;           /* raw ?cursor, checked once the sort is known */
+    int near;                     /* ?near was given (valid or not) */
+    int radius;                   /* ?radius_km was given */
     int64_t from_epoch, to_epoch; /* ?from / ?to when they are instants */
 };
 
@@ -104,8 +104,12 @@ static int s_instant(const char *s, int64_t *out)
         return 0;
     if (y < 1900 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59)
         return 0;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = sec};
     time_t t = timegm(&tm);
     struct tm back;
     if (!gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != mo - 1)
@@ -159,9 +163,10 @@ static void s_type(s_ctx_t *c, const char *v)
             if (!strcmp(q->types_list[j], fd_events_types[t]))
                 t = -2;
         if (t < 0 || n == FD_SEARCH_TYPES_MAX) {
-            s_bad(c, "type", t == -2 ? "names an event type twice"
-                                     : "must be movie, concert, sports, theater or conference "
-                                       "(several separated by commas)");
+            s_bad(c, "type",
+                  t == -2 ? "names an event type twice"
+                          : "must be movie, concert, sports, theater or conference "
+                            "(several separated by commas)");
             q->types[0] = '\0';
             q->types_list[0] = NULL;
             return;
@@ -178,16 +183,15 @@ static void s_type(s_ctx_t *c, const char *v)
 }
 
 /* ?from and ?to: a local date or an instant. */
-static void s_bound(s_ctx_t *c, const char *name, const char *v, const char **date,
-                    const char **ts, int64_t *epoch)
+static void s_bound(s_ctx_t *c, const char *name, const char *v, const char **date, const char **ts,
+                    int64_t *epoch)
 {
     if (strlen(v) == 10 && fd_cat_date_ok(v)) {
         *date = v;
     } else if (s_instant(v, epoch)) {
         *ts = v;
     } else {
-        s_bad(c, name,
-              "must be a date (YYYY-MM-DD, local to the venue) or an RFC 3339 date-time");
+        s_bad(c, name, "must be a date (YYYY-MM-DD, local to the venue) or an RFC 3339 date-time");
     }
 }
 
@@ -437,7 +441,8 @@ static void s_check_sort(s_ctx_t *c)
 {
     fd_search_query_t *q = c->q;
     q->sort = c->sort ? (fd_search_sort_t)s_index(s_sorts, c->sort)
-                      : q->q ? FD_SORT_RELEVANCE : FD_SORT_DATE;
+              : q->q  ? FD_SORT_RELEVANCE
+                      : FD_SORT_DATE;
     if (q->sort == FD_SORT_RELEVANCE && !q->q)
         s_bad(c, "sort", "relevance needs q");
     if (q->sort == FD_SORT_DISTANCE && !q->near)
@@ -455,8 +460,9 @@ static void s_check_combinations(s_ctx_t *c)
     if (q->near && !c->radius)
         q->radius_km = FD_SEARCH_RADIUS_DEF;
     if (q->price && !q->currency)
-        s_bad(c, "currency", "is required with price_min or price_max: prices are minor units "
-                             "of one currency");
+        s_bad(c, "currency",
+              "is required with price_min or price_max: prices are minor units "
+              "of one currency");
     if (q->price_min >= 0 && q->price_max >= 0 && q->price_min > q->price_max)
         s_bad(c, "price_max", "must not be below price_min");
     if (q->from_date && q->to_date && strcmp(q->from_date, q->to_date) > 0)

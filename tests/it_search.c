@@ -51,17 +51,17 @@ static char s_venue_ids[4][37], s_hall_ids[4][37];
 /* The fixture's events. status: p published, d draft, c cancelled. */
 static const struct {
     const char *name, *type, *performer, *starts, *ends, *currency;
-    int venue;       /* index in s_venues */
-    long price;      /* the one GA tier's price, minor units */
-    int sold;        /* of 100 */
-    char status;     /* p, d, c */
+    int venue;   /* index in s_venues */
+    long price;  /* the one GA tier's price, minor units */
+    int sold;    /* of 100 */
+    char status; /* p, d, c */
 } s_events[S_NEVENTS] = {
     {"Rolling Stones Reunion", "concert", "The Rolling Stones", "2031-05-01T18:00:00Z",
      "2031-05-01T20:00:00Z", "EUR", 0, 9000, 80, 'p'},
     {"Berliner Philharmoniker plays Mahler", "concert", "Berliner Philharmoniker",
      "2031-05-02T17:00:00Z", "2031-05-02T19:00:00Z", "EUR", 0, 4500, 50, 'p'},
-    {"Hamlet", "theater", "Lars Eidinger", "2031-05-01T17:30:00Z", "2031-05-01T20:30:00Z", "EUR",
-     2, 3000, 0, 'p'},
+    {"Hamlet", "theater", "Lars Eidinger", "2031-05-01T17:30:00Z", "2031-05-01T20:30:00Z", "EUR", 2,
+     3000, 0, 'p'},
     {"Hertha BSC vs Union Berlin", "sports", "Hertha BSC", "2031-05-03T13:30:00Z",
      "2031-05-03T15:30:00Z", "EUR", 0, 2500, 100, 'p'},
     {"Dune Part Three", "movie", "Zendaya", "2031-05-02T19:00:00Z", "2031-05-02T22:00:00Z", "EUR",
@@ -227,8 +227,8 @@ static void s_expect_page(const char *args, const char *want, int line)
 {
     char got[256];
     bx_httpc_resp_t r = s_search(args);
-    ck_assert_msg(!strcmp(s_page(r.json, got, sizeof got), want), "line %d: %s: want [%s], got [%s]",
-                  line, args, want, got);
+    ck_assert_msg(!strcmp(s_page(r.json, got, sizeof got), want),
+                  "line %d: %s: want [%s], got [%s]", line, args, want, got);
     bx_httpc_free(&r);
 }
 #define S_PAGE(args, want) s_expect_page((args), (want), __LINE__)
@@ -328,11 +328,10 @@ static void s_place(int i, const char *name)
              s_venue_ids[i]);
     snprintf(path, sizeof path, "/api/v1/venues/%s/halls", s_venue_ids[i]);
     s_create(path, s_j("{'name':'Main hall','kind':'hall'}"), s_hall_ids[i]);
-    snprintf(path, sizeof path, "/api/v1/venues/%s/halls/%s/layout", s_venue_ids[i],
-             s_hall_ids[i]);
-    bx_httpc_resp_t r = s_call(
-        "PUT", path, s_tok_a,
-        s_j("{'sections':[{'code':'FLOOR','name':'Floor','kind':'ga','capacity':100}]}"));
+    snprintf(path, sizeof path, "/api/v1/venues/%s/halls/%s/layout", s_venue_ids[i], s_hall_ids[i]);
+    bx_httpc_resp_t r =
+        s_call("PUT", path, s_tok_a,
+               s_j("{'sections':[{'code':'FLOOR','name':'Floor','kind':'ga','capacity':100}]}"));
     S_EXPECT(r, 201);
     bx_httpc_free(&r);
 }
@@ -581,9 +580,13 @@ static const char *s_walk(const char *args, int limit, char *out, size_t cap)
 START_TEST(cursor_pages_have_no_gaps_or_duplicates)
 {
     char whole[256], walked[256];
-    const char *queries[] = {"sort=date", "sort=popularity", "q=concert", "q=berlin",
+    const char *queries[] = {"sort=date",
+                             "sort=popularity",
+                             "q=concert",
+                             "q=berlin",
                              "near=52.52,13.405&radius_km=20000&sort=distance",
-                             "available=true&sort=popularity", "q=evening&sort=date",
+                             "available=true&sort=popularity",
+                             "q=evening&sort=date",
                              "q=evening&sort=popularity"};
     for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
         for (int limit = 1; limit <= 3; limit++) {
@@ -659,9 +662,9 @@ START_TEST(a_change_is_searchable_within_two_seconds)
     snprintf(path, sizeof path, "/api/v1/venues/%s/halls", venue);
     s_create(path, s_j("{'name':'Cellar','kind':'hall'}"), hall);
     snprintf(path, sizeof path, "/api/v1/venues/%s/halls/%s/layout", venue, hall);
-    bx_httpc_resp_t r = s_call(
-        "PUT", path, s_tok_a,
-        s_j("{'sections':[{'code':'FLOOR','name':'Floor','kind':'ga','capacity':100}]}"));
+    bx_httpc_resp_t r =
+        s_call("PUT", path, s_tok_a,
+               s_j("{'sections':[{'code':'FLOOR','name':'Floor','kind':'ga','capacity':100}]}"));
     S_EXPECT(r, 201);
     bx_httpc_free(&r);
     s_create("/api/v1/events",
@@ -671,8 +674,9 @@ START_TEST(a_change_is_searchable_within_two_seconds)
                  venue, hall),
              id);
     snprintf(path, sizeof path, "/api/v1/events/%s/tiers", id);
-    s_create(path, s_j("{'name':'Floor','kind':'ga','price_minor':2000,'section':'FLOOR',"
-                       "'capacity':100}"),
+    s_create(path,
+             s_j("{'name':'Floor','kind':'ga','price_minor':2000,'section':'FLOOR',"
+                 "'capacity':100}"),
              tier);
     /* a draft is indexed but not found; publishing makes it searchable */
     snprintf(path, sizeof path, "/api/v1/events/%s/publish", id);
@@ -681,6 +685,15 @@ START_TEST(a_change_is_searchable_within_two_seconds)
     bx_httpc_free(&r);
     long ms = s_until("zanzibar", 1, 2000);
     ck_assert_msg(ms >= 0, "a published event was not searchable within 2 s");
+    /* facet counts may be reused for search_facet_cache_ms (2 s): they catch up after */
+    long counted = -1;
+    for (int64_t t0 = bx_mono_ms(); counted < 0 && bx_mono_ms() - t0 < 3000; usleep(50 * 1000)) {
+        bx_httpc_resp_t c = s_search("q=zanzibar");
+        if (json_integer_value(s_jget(c.json, "meta.total")) == 1)
+            counted = (long)(bx_mono_ms() - t0);
+        bx_httpc_free(&c);
+    }
+    ck_assert_msg(counted >= 0, "meta.total did not count the new event within 2 s more");
     /* renaming the event */
     snprintf(path, sizeof path, "/api/v1/events/%s", id);
     r = s_call("PUT", path, s_tok_a, s_j("{'name':'Quokka Jazz Night'}"));
@@ -785,9 +798,15 @@ END_TEST
 START_TEST(sql_and_tsquery_syntax_in_q_is_just_text)
 {
     char args[512], enc[400];
-    const char *qs[] = {"'; DROP TABLE events; --", "\") OR 1=1 --", "rolling & !stones | x:*",
-                        "hamlet' OR '1'='1", "\\x00 hamlet \\", "$1 $$ hamlet $$", "<b>hamlet</b>",
-                        "hamlet%", "ham_let"};
+    const char *qs[] = {"'; DROP TABLE events; --",
+                        "\") OR 1=1 --",
+                        "rolling & !stones | x:*",
+                        "hamlet' OR '1'='1",
+                        "\\x00 hamlet \\",
+                        "$1 $$ hamlet $$",
+                        "<b>hamlet</b>",
+                        "hamlet%",
+                        "ham_let"};
     long before = s_count("SELECT count(*) FROM events");
     for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
         snprintf(args, sizeof args, "q=%s", s_enc(qs[i], enc, sizeof enc));

@@ -97,8 +97,8 @@ static bx_err_t s_index(bx_worker_job_t *job)
     if (!id || !bx_uuid_valid(id))
         return bx_worker_job_problem(job, BX_EUNPROCESSABLE, "the payload's id is not a UUID");
     const char *action = json_string_value(json_object_get(payload, "action"));
-    bx_err_t err = s_noop(topic, action) ? BX_OK
-                                          : s_refresh(bx_worker_job_pg(job), s_topics[i].kind, id, &n);
+    bx_err_t err =
+        s_noop(topic, action) ? BX_OK : s_refresh(bx_worker_job_pg(job), s_topics[i].kind, id, &n);
     if (err)
         return err;
     json_t *doc = json_pack("{s:{s:s, s:s, s:{s:s, s:s, s:s, s:I}}}", "data", "type",
