@@ -216,6 +216,22 @@ static pid_t s_spawn(hf_sys_t *sys, const char *bin)
     return bx_h_spawn(bx_h_bin(bin), NULL, s_envp, sys->log);
 }
 
+int hf_spawn(hf_sys_t *sys, const char *bin, const char *const *argv)
+{
+    ck_assert_int_lt(sys->nextra, HF_EXTRA_MAX);
+    int i = sys->nextra++;
+    sys->extra_bin[i] = bin;
+    sys->extra[i] = bx_h_spawn(bx_h_bin(bin), argv, s_envp, sys->log);
+    ck_assert_int_gt(sys->extra[i], 0);
+    return i;
+}
+
+void hf_respawn(hf_sys_t *sys, int i)
+{
+    ck_assert_int_lt(i, sys->nextra);
+    sys->extra[i] = s_spawn(sys, sys->extra_bin[i]);
+}
+
 void hf_worker_start(hf_sys_t *sys, int i)
 {
     sys->workers[i] = s_spawn(sys, "bx-worker-hold");
@@ -264,6 +280,9 @@ void hf_stop(hf_sys_t *sys)
 {
     if (sys->frontdoor > 0)
         bx_h_stop(sys->frontdoor, SIGTERM, 5000);
+    for (int i = sys->nextra - 1; i >= 0; i--)
+        if (sys->extra[i] > 0)
+            bx_h_stop(sys->extra[i], SIGTERM, 5000);
     for (int i = 0; i < sys->nworkers; i++)
         if (sys->workers[i] > 0)
             bx_h_stop(sys->workers[i], SIGTERM, 5000);

@@ -11,6 +11,7 @@
 #include "bx_httpc.h"
 
 #define HF_WORKERS_MAX 4
+#define HF_EXTRA_MAX   12
 
 /* The running system of one suite. */
 typedef struct {
@@ -23,6 +24,9 @@ typedef struct {
     pid_t frontdoor, broker, scheduler;
     pid_t workers[HF_WORKERS_MAX]; /* hold workers */
     int nworkers;                  /* how many are configured */
+    pid_t extra[HF_EXTRA_MAX];     /* other processes started by hf_spawn, in order */
+    const char *extra_bin[HF_EXTRA_MAX];
+    int nextra;
     char org[37];                  /* the partner organization */
     char partner[4096];            /* partner token (member of org) */
     char other_partner[4096];      /* partner of another organization */
@@ -44,6 +48,15 @@ void hf_start(hf_sys_t *sys, const char *db, int http_port, int nworkers, const 
 
 /* Stops every process (SIGTERM). */
 void hf_stop(hf_sys_t *sys);
+
+/* Starts another process of the system (a worker pool, the sandbox) with the suite's
+ * environment and argv (NULL-terminated, argv[0] included; NULL: just the program), and
+ * returns its slot in sys->extra; hf_stop stops it (SIGTERM). Call after hf_start. */
+int hf_spawn(hf_sys_t *sys, const char *bin, const char *const *argv);
+
+/* Starts the process of slot i again, with the same program and no arguments (after a
+ * kill). */
+void hf_respawn(hf_sys_t *sys, int i);
 
 /* Starts hold worker i again (after a kill). */
 void hf_worker_start(hf_sys_t *sys, int i);
