@@ -63,15 +63,19 @@ void fd_submit(fd_req_t *req, const char *service, const char *route_key, json_t
     const char *ins[] = {req->pipe_id, uid, service, route_key, text, req->trace_id, callback, lease};
     const char *link[] = {req->idem_scope, req->idem_key, req->pipe_id};
     bx_pg_t *pg = req->t->pg;
-    bx_err_t err = bx_pg_begin(pg);
+    /* One statement needs no transaction of its own: without an idempotency record to link,
+     * the INSERT commits by itself (one round trip instead of three on the hot path). */
+    int tx = req->idem_active;
+    bx_err_t err = tx ? bx_pg_begin(pg) : BX_OK;
     if (!err)
         err = bx_pg_run(pg, "request_insert", 8, ins);
-    if (!err && req->idem_active)
+    if (!err && tx)
         err = bx_pg_run(pg, "idem_link_request", 3, link);
-    if (!err)
+    if (!err && tx)
         err = bx_pg_commit(pg);
     if (err) {
-        bx_pg_rollback(pg);
+        if (tx)
+            bx_pg_rollback(pg);
         free(text);
         BX_WARN("could not record request: %s", bx_pg_error(pg));
         fd_reply_problem(req, err == BX_EINVAL ? BX_EINVAL : BX_EUNAVAILABLE,
