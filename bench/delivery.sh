@@ -8,7 +8,10 @@
 #      to the last arrival;
 #   2. end-to-end delay: K registrations (welcome mail) and K admin-triggered
 #      booking.confirmed mails (with an inline QR code), each timed from the API answer
-#      to the message being stored by the SMTP server: p50, p95, max.
+#      to the message being stored by the SMTP server: p50, p95, max;
+#   3. with bx-worker-ticket built: K bookings confirmed in SQL (the payment pool's
+#      transaction: booking confirmed + the ticket pool's issue job), each timed from
+#      that commit through the ticket pool and the notify pool to the stored mail.
 # Bounded: every wait has a deadline; everything it started is stopped by PID.
 #
 #   bash bench/delivery.sh [-n 10000] [-k 30] [--pg-port 25432] [--redis-port 26379]
@@ -65,6 +68,11 @@ start "$BIN/bx-worker-scheduler"
 start "$BIN/bx-worker-notify"
 start "$BIN/bx-worker-webhook"
 start "$BIN/bx-frontdoor"
+TICKET=0
+if [ -x "$BIN/bx-worker-ticket" ]; then
+    start "$BIN/bx-worker-ticket"
+    TICKET=1
+fi
 for i in $(seq 100); do
     curl -sf http://127.0.0.1:26451/readyz >/dev/null 2>&1 && break
     sleep 0.2
@@ -75,7 +83,15 @@ ORG=$(psql "$BOXOFFICE_PG_DSN" -qtAc "INSERT INTO organizations (id, name) VALUE
 psql "$BOXOFFICE_PG_DSN" -qc "INSERT INTO webhook_endpoints (id, org_id, url, event_types, secret)
     SELECT gen_random_uuid(), '$ORG', 'http://127.0.0.1:26452/hooks/bench', ARRAY['event.sold_out'],
            'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' FROM generate_series(1, 100)" >/dev/null
-export N K ORG WORK
+# 3. booking confirmed -> mail: a GA tier of the demo data to book (when the ticket pool is built)
+GA_TIER=""
+if [ "$TICKET" = 1 ]; then
+    "$BIN/bxctl" seed >/dev/null
+    GA_TIER=$(psql "$BOXOFFICE_PG_DSN" -qtAc "SELECT g.event_id || ' ' || g.tier_id FROM event_ga g
+        JOIN events e ON e.id = g.event_id WHERE e.status IN ('published', 'on_sale')
+        AND e.starts_at > now() + interval '2 days' AND g.capacity - g.held - g.sold >= $K LIMIT 1")
+fi
+export N K ORG WORK GA_TIER
 $PY - <<'PYEOF'
 import json, os, statistics, time, urllib.request, glob
 
@@ -147,5 +163,51 @@ def e2e(kind):
 
 e2e("welcome")
 e2e("booking.confirmed")
+
+def booking_e2e():
+    """The booking pipeline's last steps for real: one transaction confirms a booking (as
+    bx_booking_confirm in the payment pool: GA unit sold, hold converted, booking confirmed)
+    and writes the ticket pool's issue job; the ticket pool signs the tickets and sends
+    booking.confirmed; the notify pool mails it with the QR. Timed from that commit to the
+    mail stored by the SMTP server."""
+    import subprocess
+    if not os.environ.get("GA_TIER"):
+        print("e2e booking->mail: skipped (bx-worker-ticket not built or no GA tier in the demo data)")
+        return
+    event, tier = os.environ["GA_TIER"].split()
+    delays = []
+    for i in range(K):
+        email = "booked-%d-%d@bench.test" % (os.getpid(), i)
+        sql = """
+        WITH u AS (INSERT INTO users (id, email, password_hash, role, first_name) VALUES
+                   (gen_random_uuid(), '{email}', 'x', 'customer', 'B') RETURNING id),
+        g AS (UPDATE event_ga SET sold = sold + 1, version = version + 1
+              WHERE event_id = '{event}' AND tier_id = '{tier}' RETURNING 1),
+        h AS (INSERT INTO holds (id, event_id, user_id, kind, state, ga_tier_id, quantity, currency,
+                                 total_minor, lines, expires_at, ended_at)
+              SELECT gen_random_uuid(), e.id, u.id, 'ga', 'converted', '{tier}', 1, e.currency, 1000,
+                     '[]', now(), now() FROM u, g, events e WHERE e.id = '{event}' RETURNING id, user_id, currency),
+        b AS (INSERT INTO bookings (id, user_id, event_id, org_id, hold_id, status, quantity, currency,
+                                    subtotal_minor, total_minor, lines, payment_due_at, confirmed_at, paid_minor)
+              SELECT gen_random_uuid(), h.user_id, e.id, e.org_id, h.id, 'confirmed', 1, h.currency, 1000,
+                     1000, '[]', now(), now(), 1000 FROM h, events e WHERE e.id = '{event}' RETURNING id)
+        INSERT INTO outbox (service, topic, route_key, payload, request_id)
+        SELECT 'ticket', 'issue', b.id::text, jsonb_build_object('op', 'issue', 'booking_id', b.id),
+               gen_random_uuid() FROM b""".format(email=email, event=event, tier=tier)
+        subprocess.run(["psql", os.environ["BOXOFFICE_PG_DSN"], "-qc", sql], check=True,
+                       stdout=subprocess.DEVNULL)
+        t = time.time()
+        arrived = wait_mail(email, time.monotonic() + 30)
+        if arrived:
+            delays.append((arrived - t) * 1000)
+    if not delays:
+        print("e2e booking->mail: no mail arrived")
+        return
+    delays.sort()
+    p = lambda q: delays[min(len(delays) - 1, int(q * len(delays)))]
+    print("e2e %-18s %d/%d mails: p50 %.0f ms, p95 %.0f ms, max %.0f ms"
+          % ("booking->mail", len(delays), K, p(0.5), p(0.95), delays[-1]))
+
+booking_e2e()
 PYEOF
 echo "settings: scheduler_tick_ms=$TICK (outbox relay period), delivery_senders=4, delivery_batch=32; $(nproc) CPUs"

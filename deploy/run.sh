@@ -114,6 +114,25 @@ fi
 if [ -x "$BX_BUILD/bin/bx-sandbox" ]; then
     start_proc bx-sandbox 0
 fi
+# The demo's SMTP server (tools/mailcatcher.py, aiosmtpd): every e-mail the notify pool
+# sends lands in var/mail/ as an .eml file. Not started when BOXOFFICE_SMTP_URL names a
+# real server.
+mail_note="sent to ${BOXOFFICE_SMTP_URL:-}"
+if [ -z "${BOXOFFICE_SMTP_URL:-}" ]; then
+    mail_port=2525
+    export BOXOFFICE_SMTP_URL=smtp://127.0.0.1:$mail_port
+    mkdir -p "$BX_VAR/mail"
+    (exec setsid /usr/bin/python3 "$BX_ROOT/tools/mailcatcher.py" --port "$mail_port" \
+        --dir "$BX_VAR/mail" >>"$BX_VAR/log/mailcatcher.log" 2>&1 </dev/null) &
+    echo "$!" >"$BX_VAR/run/mailcatcher.pid"
+    for ((i = 0; i < 50; i++)); do
+        bx_port_open "$mail_port" && break
+        sleep 0.1
+    done
+    bx_port_open "$mail_port" || bx_die "mailcatcher did not listen on $mail_port: see var/log/mailcatcher.log"
+    bx_say "started mailcatcher (pid $(cat "$BX_VAR/run/mailcatcher.pid"), mail lands in var/mail/)"
+    mail_note="var/mail/*.eml (local SMTP server 127.0.0.1:$mail_port, log var/log/mailcatcher.log)"
+fi
 n=1
 for w in "${workers[@]}"; do
     start_proc "$w" $((METRICS_BASE + n))
@@ -159,6 +178,7 @@ boxoffice is running${restart_note:+ $restart_note}
   PostgreSQL   psql -h 127.0.0.1 -p $PG_PORT -U boxoffice boxoffice
   Redis        redis-cli -p $REDIS_PORT
   signing key  $BOXOFFICE_JWT_KEY_DIR
+  e-mail       $mail_note
   ${seed_out//$'\n'/$'\n'  }
   stop         bash deploy/stop.sh   (data stays in var/; remove var/ after stopping to start afresh)
 EOF

@@ -32,7 +32,9 @@ done
 for pidfile in "${ordered[@]}"; do
     [ -e "$pidfile" ] || continue
     name=${pidfile##*/}
-    bx_stop_pidfile "$pidfile" "${name%.pid}" 20 || rc=1
+    name=${name%.pid}
+    [ "$name" = mailcatcher ] && name=python3 # tools/mailcatcher.py runs in the interpreter
+    bx_stop_pidfile "$pidfile" "$name" 20 || rc=1
 done
 
 if [ "$apps_only" = 0 ]; then

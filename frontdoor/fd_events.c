@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fd_catalog.h"
+#include "fd_doc_cache.h"
 #include "fd_search.h"
 #include "fd_media.h"
 
@@ -91,9 +92,12 @@ static int s_public(const char *status)
 
 /* ---- reading ---- */
 
-void fd_events_reply(fd_req_t *req, bx_pg_t *pg, const char *id, int status, json_t *meta)
+/* Answers the event document; with c (a GET that missed the document cache) a public
+ * document is stored for the next readers. */
+static void s_reply(fd_req_t *req, bx_pg_t *pg, const char *id, int status, json_t *meta,
+                    const fd_doc_cache_t *c)
 {
-    char self[96];
+    char self[96], venue[BX_UUID_LEN + 1] = "";
     bx_err_t err;
     int ok = 0;
     const char *p[] = {id};
@@ -126,14 +130,25 @@ void fd_events_reply(fd_req_t *req, bx_pg_t *pg, const char *id, int status, jso
                       "venue", "links", "related", "/api/v1/venues/",
                       json_string_value(json_object_get(
                           json_object_get(json_object_get(r, "attributes"), "venue"), "id"))));
-    fd_cacheable(req, FD_CAT_CACHE_AGE, s_public(bx_pg_val(res, 0, 2)),
-                 strtoll(bx_pg_val(res, 0, 3), NULL, 10));
+    int is_public = s_public(bx_pg_val(res, 0, 2));
+    int64_t modified = strtoll(bx_pg_val(res, 0, 3), NULL, 10);
+    fd_cacheable(req, FD_CAT_CACHE_AGE, is_public, modified);
     PQclear(res);
+    const char *vid = json_string_value(
+        json_object_get(json_object_get(json_object_get(r, "attributes"), "venue"), "id"));
+    bx_strlcpy(venue, vid ? vid : "", sizeof venue);
     json_t *doc = fd_document(r, NULL);
     if (doc && meta)
         json_object_set(doc, "meta", meta);
     json_decref(meta);
     fd_reply_json(req, status, doc);
+    if (c && is_public && venue[0])
+        fd_doc_cache_put(req, c, venue, modified);
+}
+
+void fd_events_reply(fd_req_t *req, bx_pg_t *pg, const char *id, int status, json_t *meta)
+{
+    s_reply(req, pg, id, status, meta, NULL);
 }
 
 int fd_events_visible(fd_req_t *req, bx_pg_t *pg, const char *id, int64_t *modified)
@@ -156,10 +171,13 @@ int fd_events_visible(fd_req_t *req, bx_pg_t *pg, const char *id, int64_t *modif
 
 static void s_get(fd_req_t *req)
 {
+    fd_doc_cache_t c;
     const char *id = fd_cat_id(req, "eventId", "event");
-    bx_pg_t *pg = id ? fd_cat_db(req) : NULL;
+    if (!id || fd_doc_cache_get(req, FD_DOC_EVENT, id, &c))
+        return;
+    bx_pg_t *pg = fd_cat_db(req);
     if (pg)
-        fd_events_reply(req, pg, id, 200, NULL);
+        s_reply(req, pg, id, 200, NULL, &c);
 }
 
 /* ---- checks shared by the writes ---- */
@@ -406,6 +424,7 @@ static void s_update(fd_req_t *req)
         !(err = fd_cat_outbox(req, pg, "event.updated", id, "updated")))
         err = bx_pg_commit(pg);
     if (!err) {
+        fd_doc_cache_touch(req, FD_DOC_EVENT, id);
         fd_audit(req, "event.update", "event", id, NULL);
         fd_events_reply(req, pg, id, 200, NULL);
     }
@@ -436,6 +455,7 @@ static void s_delete(fd_req_t *req)
         !(err = fd_cat_outbox(req, pg, "event.updated", id, "deleted")))
         err = bx_pg_commit(pg);
     if (!err) {
+        fd_doc_cache_touch(req, FD_DOC_EVENT, id);
         fd_audit(req, "event.delete", "event", id, NULL);
         fd_reply_empty(req, 204);
     }

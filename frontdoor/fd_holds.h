@@ -1,5 +1,6 @@
 /* fd_holds: the hold routes (POST .../inventory/hold, GET and DELETE
- * .../inventory/hold/{holdId}): checks in the frontdoor, decisions in the hold pool. */
+ * .../inventory/hold/{holdId}, the cart's POST and DELETE .../inventory/hold/{holdId}/items):
+ * checks in the frontdoor, decisions in the hold pool. */
 #ifndef FD_HOLDS_H
 #define FD_HOLDS_H
 

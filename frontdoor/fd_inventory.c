@@ -26,6 +26,7 @@
 
 #include "bx_util.h"
 #include "fd_catalog.h"
+#include "fd_doc_cache.h"
 #include "fd_events.h"
 
 #define S_CACHE_SLOTS 8    /* documents kept per frontdoor thread */
@@ -612,6 +613,7 @@ static void s_put(fd_req_t *req)
     const char *p[] = {event};
     if (!(err = bx_pg_run(pg, "inv_lock", 1, p)) && !(err = s_apply(pg, event, body, &r)) &&
         !(err = bx_pg_commit(pg))) {
+        fd_doc_cache_touch(req, FD_DOC_EVENT, event); /* tier prices show in its price_range */
         fd_audit(req, "inventory.update", "event", event, json_deep_copy(body));
         s_put_reply(req, pg, event);
     }

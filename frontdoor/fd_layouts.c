@@ -13,6 +13,7 @@
 
 #include "bx_util.h"
 #include "fd_catalog.h"
+#include "fd_doc_cache.h"
 
 #define S_MAX_SEATS 100000 /* seats in one layout version */
 
@@ -358,6 +359,7 @@ static void s_hall_create(fd_req_t *req)
         !(err = fd_cat_outbox(req, pg, "venue.updated", venue, "hall_created")))
         err = bx_pg_commit(pg);
     if (!err) {
+        fd_doc_cache_touch(req, FD_DOC_VENUE, venue); /* the venue document lists its halls */
         fd_audit(req, "hall.create", "hall", id, json_pack("{s:s}", "venue_id", venue));
         snprintf(loc, sizeof loc, "/api/v1/venues/%s/halls/%s", venue, id);
         fd_add_header(req, "Location", loc);
@@ -475,6 +477,7 @@ static void s_layout_put(fd_req_t *req)
     if (!(err = s_write_layout(req, pg, venue, hall, latest + 1, &b)))
         err = bx_pg_commit(pg);
     if (!err) {
+        fd_doc_cache_touch(req, FD_DOC_VENUE, venue); /* its halls show the latest version */
         snprintf(ver, sizeof ver, "%ld", latest + 1);
         fd_audit(req, "layout.create", "hall", hall,
                  json_pack("{s:I, s:I}", "version", (json_int_t)(latest + 1), "seats",

@@ -18,6 +18,7 @@
 #include "bx_log.h"
 #include "bx_util.h"
 #include "fd_catalog.h"
+#include "fd_doc_cache.h"
 #include "fd_media_store.h"
 
 #define S_PER_OWNER_MAX 100       /* media of one event or venue */
@@ -422,6 +423,7 @@ out:
         fd_cat_fail(req, pg, err, NULL);
         return;
     }
+    fd_doc_cache_touch(req, strcmp(u->kind, "event") ? FD_DOC_VENUE : FD_DOC_EVENT, u->owner);
     s_reply_upload(req, pg, u);
     if (u->replaced[0])
         s_sweep(pg);
@@ -475,6 +477,7 @@ static void s_delete(fd_req_t *req)
         fd_cat_fail(req, pg, err ? err : BX_ENOTFOUND, err ? NULL : "no such media");
         return;
     }
+    fd_doc_cache_touch(req, is_event ? FD_DOC_EVENT : FD_DOC_VENUE, owner);
     fd_audit(req, "media.delete", "media", id, NULL);
     fd_reply_empty(req, 204);
     s_sweep(pg);

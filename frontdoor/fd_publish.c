@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fd_catalog.h"
+#include "fd_doc_cache.h"
 #include "fd_events.h"
 
 /* The publication rules: tiers exist, every seat is priced, GA areas are not oversold. */
@@ -100,6 +101,7 @@ static void s_publish(fd_req_t *req)
         !(err = fd_cat_outbox(req, pg, "event.published", id, "published")))
         err = bx_pg_commit(pg);
     if (!err) {
+        fd_doc_cache_touch(req, FD_DOC_EVENT, id);
         fd_audit(
             req, "event.publish", "event", id,
             json_pack("{s:I, s:I}", "seats", (json_int_t)seats, "ga_capacity", (json_int_t)ga));
@@ -129,11 +131,14 @@ static void s_cancel(fd_req_t *req)
         goto out;
     }
     const char *p[] = {id};
+    const char *job[] = {id, fd_req_id(req)}; /* checkout cancel_event: every booking refunded */
     if (!(err = bx_pg_run(pg, "cat_event_cancel", 1, p)) &&
         !(err = bx_pg_run(pg, "cat_event_block_seats", 1, p)) &&
+        !(err = bx_pg_run(pg, "co_event_cancel_outbox", 2, job)) &&
         !(err = fd_cat_outbox(req, pg, "event.updated", id, "cancelled")))
         err = bx_pg_commit(pg);
     if (!err) {
+        fd_doc_cache_touch(req, FD_DOC_EVENT, id);
         fd_audit(req, "event.cancel", "event", id, NULL);
         fd_events_reply(req, pg, id, 200, NULL);
     }

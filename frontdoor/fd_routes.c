@@ -14,6 +14,10 @@ const fd_route_t *const fd_all_routes[] = {
     fd_content_routes,
     fd_inventory_routes, /* fd_inventory.c: availability and partner inventory control */
     fd_holds_routes,     /* fd_holds.c: holds */
+    fd_tickets_routes,   /* fd_tickets.c: tickets, QR, keys, revocations, check-ins */
+    fd_payments_routes,  /* fd_payments.c: payments, refunds, gateway webhooks */
+    fd_bookings_routes,  /* fd_bookings.c: bookings */
+    fd_promos_routes,    /* fd_promos.c: promo codes, booking settings, tax rules */
     /* catalog: last, so that fixed paths of other lists (/api/v1/events/search) match
      * before the {eventId} patterns below */
     fd_venues_routes,

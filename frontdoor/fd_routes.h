@@ -21,6 +21,10 @@ extern const fd_route_t fd_media_routes[];   /* fd_media.c: posters, trailers, g
 extern const fd_route_t fd_content_routes[]; /* fd_content.c: featured, promotions, news */
 extern const fd_route_t fd_inventory_routes[]; /* fd_inventory.c: availability, inventory control */
 extern const fd_route_t fd_holds_routes[];     /* fd_holds.c: holds */
+extern const fd_route_t fd_tickets_routes[];   /* fd_tickets.c: tickets, check-ins */
+extern const fd_route_t fd_payments_routes[];  /* fd_payments.c: payments, refunds, gateway webhooks */
+extern const fd_route_t fd_bookings_routes[];  /* fd_bookings.c: bookings */
+extern const fd_route_t fd_promos_routes[];    /* fd_promos.c: promo codes, booking settings, tax rules */
 
 /* NULL-terminated list of route lists. */
 extern const fd_route_t *const fd_all_routes[];

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fd_catalog.h"
+#include "fd_doc_cache.h"
 #include "fd_events.h"
 #include "fd_publish.h"
 #include "fd_tiers.h"
@@ -501,6 +502,20 @@ static json_t *s_edit_meta(s_edit_t *e)
                      "removed", e->removed, "unchanged", e->unchanged, "skipped", e->skipped);
 }
 
+/* Drops the cached documents of the showtimes an edit updated or removed (after commit). */
+static void s_touch(fd_req_t *req, const s_edit_t *e)
+{
+    size_t n = json_array_size(e->updated) + json_array_size(e->removed), k = 0, i;
+    const char **ids = n ? calloc(n, sizeof *ids) : NULL;
+    json_t *v;
+    if (!ids)
+        return;
+    json_array_foreach(e->updated, i, v) ids[k++] = json_string_value(v);
+    json_array_foreach(e->removed, i, v) ids[k++] = json_string_value(v);
+    fd_doc_cache_touch_ids(req, FD_DOC_EVENT, ids, (int)k);
+    free(ids);
+}
+
 static void s_update(fd_req_t *req)
 {
     json_t *b = fd_body(req), *occ = NULL, *rule = json_object_get(b, "recurrence");
@@ -523,6 +538,7 @@ static void s_update(fd_req_t *req)
         !s_materialize(req, pg, &x, occ, e.existing, e.created, e.skipped) ||
         (err = bx_pg_commit(pg)))
         goto out;
+    s_touch(req, &e);
     fd_audit(req, "series.update", "series", id, s_edit_meta(&e));
     s_reply(req, pg, id, 200, s_edit_meta(&e));
 out:

@@ -17,6 +17,7 @@
 
 #include "bx_config.h"
 #include "bx_log.h"
+#include "bx_pan.h"
 #include "bx_util.h"
 #include "fd_cors.h"
 #include "fd_ratelimit.h"
@@ -120,6 +121,19 @@ static int s_wants_body(const char *method)
     return !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH");
 }
 
+/* Refuses a body holding a card number (PCI DSS: never accepted, stored or logged; the
+ * body is dropped here and nothing logs it): 422 card-number-refused with the pointer. */
+static int s_card_refused(fd_req_t *req, const char *ptr)
+{
+    fd_reply_problem_ext(req, BX_EUNPROCESSABLE,
+                         "card numbers are never accepted: pay through POST /api/v1/payments "
+                         "with a gateway token",
+                         json_pack("{s:s, s:[{s:s, s:s}]}", "type",
+                                   "https://boxoffice.dev/problems/card-number-refused", "errors",
+                                   "pointer", ptr, "detail", "looks like a card number"));
+    return 0;
+}
+
 /* Parses and validates the JSON body of POST/PUT. Returns 1 to go on. */
 static int s_body(fd_req_t *req)
 {
@@ -146,9 +160,14 @@ static int s_body(fd_req_t *req)
     }
     if (bx_json_parse(req->body, req->body_len, (int)bx_config_int("json_depth_max"), &req->json,
                       why, sizeof why) != BX_OK) {
+        /* the parser's message quotes the body: never echo a card number back */
+        if (bx_pan_in_text(req->body, req->body_len))
+            return s_card_refused(req, "");
         fd_reply_problem(req, BX_EMALFORMED, why);
         return 0;
     }
+    if (bx_pan_find(req->json, why, sizeof why))
+        return s_card_refused(req, why);
     if (req->route->body_schema &&
         bx_json_validate(req->json, req->route->body_schema, &errors) != BX_OK) {
         fd_reply_problem_ext(req, BX_EINVAL, "one or more fields are invalid",

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fd_catalog.h"
+#include "fd_doc_cache.h"
 
 #define S_MAX_PRICE 100000000000L /* largest price in minor units */
 
@@ -262,14 +263,17 @@ static void s_get(fd_req_t *req)
     s_reply(req, pg, id, tier, 200);
 }
 
-/* Touches the event and writes its outbox row, then commits. */
+/* Touches the event and writes its outbox row, then commits and drops the cached event
+ * document (its price range shows the tiers). */
 static bx_err_t s_finish(fd_req_t *req, bx_pg_t *pg, const char *event_id, const char *action)
 {
     const char *p[] = {event_id};
     bx_err_t err = bx_pg_run(pg, "cat_event_touch", 1, p);
     if (!err)
         err = fd_cat_outbox(req, pg, "event.updated", event_id, action);
-    return err ? err : bx_pg_commit(pg);
+    if (!err && !(err = bx_pg_commit(pg)))
+        fd_doc_cache_touch(req, FD_DOC_EVENT, event_id);
+    return err;
 }
 
 /* The event is locked for the caller and its tiers may still change. */

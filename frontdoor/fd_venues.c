@@ -11,6 +11,7 @@
 
 #include "bx_util.h"
 #include "fd_catalog.h"
+#include "fd_doc_cache.h"
 #include "fd_media.h"
 
 static const bx_jfield_t s_create_schema[] = {
@@ -41,6 +42,7 @@ static const bx_jfield_t s_create_schema[] = {
      .format = BX_FMT_NAME,
      .nullable = 1},
     {.name = "country", .type = BX_JT_STRING, .required = 1, .min = 2, .max = 2},
+    {.name = "region", .type = BX_JT_STRING, .min = 1, .max = 8}, /* tax place: NY, MH */
     {.name = "latitude", .type = BX_JT_NUMBER, .required = 1},
     {.name = "longitude", .type = BX_JT_NUMBER, .required = 1},
     {.name = "time_zone", .type = BX_JT_STRING, .required = 1, .min = 1, .max = 64},
@@ -61,6 +63,7 @@ static const bx_jfield_t s_update_schema[] = {
      .format = BX_FMT_NAME,
      .nullable = 1},
     {.name = "country", .type = BX_JT_STRING, .min = 2, .max = 2},
+    {.name = "region", .type = BX_JT_STRING, .min = 1, .max = 8, .nullable = 1},
     {.name = "latitude", .type = BX_JT_NUMBER},
     {.name = "longitude", .type = BX_JT_NUMBER},
     {.name = "time_zone", .type = BX_JT_STRING, .min = 1, .max = 64},
@@ -85,6 +88,11 @@ static int s_coords_ok(fd_req_t *req, json_t *b)
         fd_cat_invalid(req, "/longitude", "must be between -180 and 180 degrees");
         return 0;
     }
+    for (const char *r = bx_json_str(b, "region"); r && *r; r++)
+        if (!((*r >= 'A' && *r <= 'Z') || (*r >= '0' && *r <= '9'))) {
+            fd_cat_invalid(req, "/region", "an ISO 3166-2 subdivision code such as NY or MH");
+            return 0;
+        }
     return 1;
 }
 
@@ -172,8 +180,10 @@ json_t *fd_venues_doc(bx_pg_t *pg, const char *id, int64_t *modified, char org[B
     return doc;
 }
 
-/* Answers the venue document with status (after a write: never from a stale copy). */
-static void s_reply_venue(fd_req_t *req, bx_pg_t *pg, const char *id, int status)
+/* Answers the venue document with status (after a write: never from a stale copy); with
+ * c (a GET that missed the document cache) the document is stored for the next readers. */
+static void s_reply_venue(fd_req_t *req, bx_pg_t *pg, const char *id, int status,
+                          const fd_doc_cache_t *c)
 {
     bx_err_t err = BX_OK;
     int64_t modified = 0;
@@ -190,6 +200,8 @@ static void s_reply_venue(fd_req_t *req, bx_pg_t *pg, const char *id, int status
     }
     fd_cacheable(req, FD_CAT_CACHE_AGE, 1, modified);
     fd_reply_json(req, status, doc);
+    if (c)
+        fd_doc_cache_put(req, c, NULL, modified);
 }
 
 /* ---- handlers ---- */
@@ -220,15 +232,18 @@ static void s_create(fd_req_t *req)
     fd_audit(req, "venue.create", "venue", id, json_pack("{s:s}", "organization_id", org));
     snprintf(loc, sizeof loc, "/api/v1/venues/%s", id);
     fd_add_header(req, "Location", loc);
-    s_reply_venue(req, pg, id, 201);
+    s_reply_venue(req, pg, id, 201, NULL);
 }
 
 static void s_get(fd_req_t *req)
 {
+    fd_doc_cache_t c;
     const char *id = fd_cat_id(req, "venueId", "venue");
-    bx_pg_t *pg = id ? fd_cat_db(req) : NULL;
+    if (!id || fd_doc_cache_get(req, FD_DOC_VENUE, id, &c))
+        return;
+    bx_pg_t *pg = fd_cat_db(req);
     if (pg)
-        s_reply_venue(req, pg, id, 200);
+        s_reply_venue(req, pg, id, 200, &c);
 }
 
 static void s_list(fd_req_t *req)
@@ -314,8 +329,9 @@ static void s_update(fd_req_t *req)
         !(err = fd_cat_outbox(req, pg, "venue.updated", id, "updated")))
         err = bx_pg_commit(pg);
     if (!err) {
+        fd_doc_cache_touch(req, FD_DOC_VENUE, id); /* and the venue part of its events */
         fd_audit(req, "venue.update", "venue", id, NULL);
-        s_reply_venue(req, pg, id, 200);
+        s_reply_venue(req, pg, id, 200, NULL);
     }
 out:
     if (err)
@@ -345,6 +361,7 @@ static void s_delete(fd_req_t *req)
         !(err = fd_cat_outbox(req, pg, "venue.updated", id, "deleted")))
         err = bx_pg_commit(pg);
     if (!err) {
+        fd_doc_cache_touch(req, FD_DOC_VENUE, id);
         fd_audit(req, "venue.delete", "venue", id, NULL);
         fd_reply_empty(req, 204);
     }

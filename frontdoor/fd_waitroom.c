@@ -210,6 +210,7 @@ bx_err_t fd_wr_live(fd_req_t *req, const char *event_id, long *admitted_last_min
 /* The jti the gate accepted last on this thread, for the request it accepted it on. */
 static __thread const fd_req_t *s_gate_req;
 static __thread char s_gate_jti[37];
+static __thread int64_t s_gate_exp; /* the accepted token's expiry, epoch s */
 
 /* KEYS: spent marker, used marker. ARGV: used marker lifetime. 0 when spent; else marks
  * the admission as used (the gatekeeper tells abandoned from used ones by it). */
@@ -288,12 +289,18 @@ bx_err_t fd_waitroom_gate(fd_req_t *req, const char *event_id)
         return err;
     s_gate_req = req;
     bx_strlcpy(s_gate_jti, c.jti, sizeof s_gate_jti);
+    s_gate_exp = c.exp;
     return BX_OK;
 }
 
 const char *fd_waitroom_admission_jti(fd_req_t *req)
 {
     return s_gate_req == req ? s_gate_jti : "";
+}
+
+int64_t fd_waitroom_admission_exp(fd_req_t *req)
+{
+    return s_gate_req == req && s_gate_jti[0] ? s_gate_exp : 0;
 }
 
 void fd_waitroom_problem(fd_req_t *req, const char *event_id, bx_err_t err)

@@ -5,6 +5,8 @@
 #ifndef FD_WAITROOM_H
 #define FD_WAITROOM_H
 
+#include <stdint.h>
+
 #include "fd.h"
 
 /* Header that carries the admission token on hold requests. */
@@ -42,5 +44,9 @@ bx_err_t fd_waitroom_spend(fd_req_t *req, const char *event_id);
  * so for the rest of the handler. The hold path stores it with the hold so that the
  * booking that completes the hold can spend it (bx_wroom_spend). */
 const char *fd_waitroom_admission_jti(fd_req_t *req);
+
+/* The expiry (epoch seconds) of that admission token, or 0 when there is none. Stored with
+ * the hold beside the jti (holds.admission_exp). */
+int64_t fd_waitroom_admission_exp(fd_req_t *req);
 
 #endif

@@ -833,12 +833,226 @@ START_TEST(series_edit_changes_unsold_showtimes_and_reports_the_rest)
 }
 END_TEST
 
+/* ---- tiers ---- */
+
+START_TEST(tiers_keep_prices_sale_windows_and_order_limits)
+{
+    char venue[37], hall[37], ev[37], seated[37], ga[37], path[200];
+    s_place(s_tok_a, "Bochum", venue, hall);
+    s_event(s_tok_a, venue, hall, "theater", "2031-02-01T18:00:00Z", "2031-02-01T20:00:00Z", ev);
+    snprintf(path, sizeof path, "/api/v1/events/%s/tiers", ev);
+    bx_httpc_resp_t r = s_call(
+        "POST", path, s_tok_a,
+        s_j("{'name':'Stalls','kind':'seated','price_minor':4550,'sections':['MAIN'],"
+            "'seats':['BOX-X1'],'sale_starts_at':'2030-12-01T09:00:00Z',"
+            "'sale_ends_at':'2031-02-01T17:00:00Z','min_per_order':2,'max_per_order':6}"));
+    S_EXPECT(r, 201);
+    bx_strlcpy(seated, s_jstr(r.json, "data.id"), sizeof seated);
+    ck_assert_int_eq(s_jint(r.json, "data.attributes.price_minor"), 4550);
+    ck_assert_str_eq(s_jstr(r.json, "data.attributes.currency"), "EUR");
+    ck_assert_str_eq(s_jstr(r.json, "data.attributes.sections.0"), "MAIN");
+    ck_assert_str_eq(s_jstr(r.json, "data.attributes.seats.0"), "BOX-X1");
+    ck_assert_str_eq(s_jstr(r.json, "data.attributes.sale_starts_at"), "2030-12-01T09:00:00Z");
+    ck_assert_str_eq(s_jstr(r.json, "data.attributes.sale_ends_at"), "2031-02-01T17:00:00Z");
+    ck_assert_int_eq(s_jint(r.json, "data.attributes.min_per_order"), 2);
+    ck_assert_int_eq(s_jint(r.json, "data.attributes.max_per_order"), 6);
+    bx_httpc_free(&r);
+    r = s_call("POST", path, s_tok_a,
+               s_j("{'name':'Standing','kind':'ga','price_minor':0,'section':'PIT','capacity':40}"));
+    S_EXPECT(r, 201);
+    bx_strlcpy(ga, s_jstr(r.json, "data.id"), sizeof ga);
+    ck_assert_int_eq(s_jint(r.json, "data.attributes.capacity"), 40);
+    ck_assert_int_eq(s_jint(r.json, "data.attributes.price_minor"), 0);
+    ck_assert_int_eq(s_jint(r.json, "data.attributes.min_per_order"), 1);
+    ck_assert_int_eq(s_jint(r.json, "data.attributes.max_per_order"), 10);
+    bx_httpc_free(&r);
+    ck_assert_int_eq(s_count("SELECT count(*) FROM ticket_tiers WHERE id IN ('%s', '%s') AND "
+                             "currency = 'EUR'",
+                             seated, ga),
+                     2);
+    /* a minimum above the maximum is refused and writes nothing, on create and on edit */
+    long before = s_catalog_rows();
+    r = s_call("POST", path, s_tok_a,
+               s_j("{'name':'Odd','kind':'seated','price_minor':1,'sections':['BOX'],"
+                   "'min_per_order':5,'max_per_order':2}"));
+    S_PROBLEM(r, 400, "validation-failed");
+    bx_httpc_free(&r);
+    char one[240];
+    snprintf(one, sizeof one, "%s/%s", path, seated);
+    r = s_call("PUT", one, s_tok_a, s_j("{'min_per_order':7}"));
+    S_PROBLEM(r, 400, "validation-failed");
+    bx_httpc_free(&r);
+    ck_assert_int_eq(s_catalog_rows(), before);
+    /* the event's tiers, in order, to its managers */
+    r = s_call("GET", path, s_tok_a, NULL);
+    S_EXPECT(r, 200);
+    ck_assert_int_eq(json_array_size(s_jget(r.json, "data")), 2);
+    ck_assert_str_eq(s_jstr(r.json, "data.0.id"), seated);
+    ck_assert_str_eq(s_jstr(r.json, "data.1.id"), ga);
+    bx_httpc_free(&r);
+}
+END_TEST
+
+/* A venue in London with one hall and the standard layout. */
+static void s_london(char venue[37], char hall[37])
+{
+    s_create("/api/v1/venues", s_tok_a,
+             s_j("{'name':'Riverside Screen','address':'1 Bankside','city':'London','country':'GB',"
+                 "'latitude':51.5074,'longitude':-0.1278,'time_zone':'Europe/London',"
+                 "'capacity':300}"),
+             venue);
+    s_hall(s_tok_a, venue, "Screen 1", hall);
+    ck_assert_int_eq(s_layout(s_tok_a, venue, hall, s_layout_body()), 1);
+}
+
+START_TEST(series_stays_at_19_00_local_in_london_across_both_dst_changes)
+{
+    char venue[37], hall[37], sid[37];
+    s_london(venue, hall);
+    /* British Summer Time 2030 starts Sunday 31 March and ends Sunday 27 October */
+    const struct {
+        const char *from, *until;
+        const char *utc[5], *local[5];
+    } weeks[] = {
+        {"2030-03-29",
+         "2030-04-02",
+         {"2030-03-29T19:00:00Z", "2030-03-30T19:00:00Z", "2030-03-31T18:00:00Z",
+          "2030-04-01T18:00:00Z", "2030-04-02T18:00:00Z"},
+         {"2030-03-29T19:00:00+00:00", "2030-03-30T19:00:00+00:00", "2030-03-31T19:00:00+01:00",
+          "2030-04-01T19:00:00+01:00", "2030-04-02T19:00:00+01:00"}},
+        {"2030-10-25",
+         "2030-10-29",
+         {"2030-10-25T18:00:00Z", "2030-10-26T18:00:00Z", "2030-10-27T19:00:00Z",
+          "2030-10-28T19:00:00Z", "2030-10-29T19:00:00Z"},
+         {"2030-10-25T19:00:00+01:00", "2030-10-26T19:00:00+01:00", "2030-10-27T19:00:00+00:00",
+          "2030-10-28T19:00:00+00:00", "2030-10-29T19:00:00+00:00"}},
+    };
+    for (size_t w = 0; w < 2; w++) {
+        bx_httpc_resp_t r = s_series(venue, hall,
+                                     s_j("{'freq':'daily','times':['19:00'],'start_date':'%s',"
+                                         "'until_date':'%s'}",
+                                         weeks[w].from, weeks[w].until),
+                                     1);
+        S_EXPECT(r, 201);
+        bx_strlcpy(sid, s_jstr(r.json, "data.id"), sizeof sid);
+        json_t *st = s_jget(r.json, "data.attributes.showtimes");
+        ck_assert_int_eq(json_array_size(st), 5);
+        for (size_t i = 0; i < 5; i++) {
+            char k[32];
+            snprintf(k, sizeof k, "%zu.starts_at", i);
+            ck_assert_str_eq(s_jstr(st, k), weeks[w].utc[i]);
+            snprintf(k, sizeof k, "%zu.local_starts_at", i);
+            ck_assert_str_eq(s_jstr(st, k), weeks[w].local[i]);
+        }
+        bx_httpc_free(&r);
+        /* and in the database: every showtime at 19:00 on the wall clocks of London */
+        ck_assert_int_eq(s_count("SELECT count(*) FROM events WHERE series_id = '%s' AND "
+                                 "to_char(starts_at AT TIME ZONE 'Europe/London', 'HH24:MI') = "
+                                 "'19:00' AND ends_at - starts_at = interval '120 minutes'",
+                                 sid),
+                         5);
+    }
+    /* a single event read answers the local time with the summer offset */
+    char *id = s_sql_str("SELECT id FROM events WHERE hall_id = '%s' AND starts_at = "
+                         "'2030-03-31T18:00:00Z'",
+                         hall);
+    ck_assert_ptr_nonnull(id);
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/events/%s", id);
+    free(id);
+    bx_httpc_resp_t r = s_call("GET", path, NULL, NULL);
+    S_EXPECT(r, 200);
+    ck_assert_str_eq(s_jstr(r.json, "data.attributes.local_starts_at"),
+                     "2030-03-31T19:00:00+01:00");
+    ck_assert_str_eq(s_jstr(r.json, "data.attributes.time_zone"), "Europe/London");
+    bx_httpc_free(&r);
+}
+END_TEST
+
+START_TEST(series_edit_keeps_held_showtimes_and_never_overlaps_them)
+{
+    char venue[37], hall[37], sid[37], path[128], ga_held[37], seat_held[37], hold[37];
+    s_place(s_tok_a, "Potsdam", venue, hall);
+    bx_httpc_resp_t r = s_series(venue, hall,
+                                 s_j("{'freq':'daily','times':['19:00'],'start_date':'2030-11-04',"
+                                     "'until_date':'2030-11-07'}"),
+                                 1);
+    S_EXPECT(r, 201);
+    bx_strlcpy(sid, s_jstr(r.json, "data.id"), sizeof sid);
+    bx_strlcpy(ga_held, s_jstr(r.json, "data.attributes.showtimes.1.id"), sizeof ga_held);
+    bx_strlcpy(seat_held, s_jstr(r.json, "data.attributes.showtimes.2.id"), sizeof seat_held);
+    bx_httpc_free(&r);
+    /* a customer holds two GA places of one showtime and one seat of the next */
+    bx_uuid_v7(hold);
+    s_sql("UPDATE event_ga SET held = 2 WHERE event_id = '%s'", ga_held);
+    s_sql("UPDATE event_seats SET state = 'held', hold_id = '%s', version = version + 1 "
+          "WHERE event_id = '%s' AND label = 'B2'",
+          hold, seat_held);
+    ck_assert_int_eq(s_count("SELECT sum(held) FROM event_ga WHERE event_id = '%s'", ga_held), 2);
+    ck_assert_int_eq(s_count("SELECT count(*) FROM event_seats WHERE event_id = '%s' AND "
+                             "state = 'held'",
+                             seat_held),
+                     1);
+    /* an hour earlier: 18:00-20:00 would overlap the held 19:00-21:00 showtimes */
+    snprintf(path, sizeof path, "/api/v1/series/%s", sid);
+    r = s_call("PUT", path, s_tok_a,
+               s_j("{'recurrence':{'freq':'daily','times':['18:00'],'start_date':'2030-11-04',"
+                   "'until_date':'2030-11-07'}}"));
+    S_EXPECT(r, 200);
+    ck_assert_int_eq(json_array_size(s_jget(r.json, "meta.removed")), 2);
+    ck_assert_int_eq(json_array_size(s_jget(r.json, "meta.created")), 2);
+    ck_assert_int_eq(json_array_size(s_jget(r.json, "meta.unchanged")), 2);
+    ck_assert_int_eq(json_array_size(s_jget(r.json, "meta.skipped")), 2);
+    for (int i = 0; i < 2; i++) {
+        char k[48];
+        snprintf(k, sizeof k, "meta.unchanged.%d.event_id", i);
+        const char *u = s_jstr(r.json, k);
+        ck_assert_msg(u && (!strcmp(u, ga_held) || !strcmp(u, seat_held)), "unchanged %s", u);
+        snprintf(k, sizeof k, "meta.unchanged.%d.reason", i);
+        ck_assert_str_eq(s_jstr(r.json, k), "has sales or holds");
+        snprintf(k, sizeof k, "meta.skipped.%d.event_id", i);
+        u = s_jstr(r.json, k);
+        ck_assert_msg(u && (!strcmp(u, ga_held) || !strcmp(u, seat_held)), "skipped %s", u);
+    }
+    bx_httpc_free(&r);
+    /* the held showtimes kept their time and their holds */
+    ck_assert_int_eq(s_count("SELECT count(*) FROM events WHERE id IN ('%s', '%s') AND status = "
+                             "'published' AND to_char(starts_at AT TIME ZONE 'Europe/Berlin', "
+                             "'HH24:MI') = '19:00'",
+                             ga_held, seat_held),
+                     2);
+    ck_assert_int_eq(s_count("SELECT sum(held) FROM event_ga WHERE event_id = '%s'", ga_held), 2);
+    ck_assert_int_eq(s_count("SELECT count(*) FROM event_seats WHERE event_id = '%s' AND "
+                             "state = 'held' AND hold_id = '%s'",
+                             seat_held, hold),
+                     1);
+    /* four live showtimes: two moved to 18:00, two kept at 19:00, none overlapping */
+    ck_assert_int_eq(s_count("SELECT count(*) FROM events WHERE series_id = '%s' AND status <> "
+                             "'cancelled'",
+                             sid),
+                     4);
+    ck_assert_int_eq(s_count("SELECT count(*) FROM events a JOIN events b ON a.hall_id = b.hall_id "
+                             "AND a.id < b.id AND tstzrange(a.starts_at, a.ends_at) && "
+                             "tstzrange(b.starts_at, b.ends_at) WHERE a.hall_id = '%s' AND "
+                             "a.status <> 'cancelled' AND b.status <> 'cancelled'",
+                             hall),
+                     0);
+}
+END_TEST
+
 /* ---- authorization ---- */
 
 START_TEST(other_organizations_get_404_and_nothing_is_written)
 {
-    char venue[37], hall[37], ev[37], tier[37], path[200];
+    char venue[37], hall[37], ev[37], tier[37], path[200], p_series[96];
     s_place(s_tok_a, "Bonn", venue, hall);
+    bx_httpc_resp_t rs = s_series(venue, hall,
+                                  s_j("{'freq':'daily','times':['10:00'],'start_date':'2031-04-01',"
+                                      "'until_date':'2031-04-02'}"),
+                                  0);
+    S_EXPECT(rs, 201);
+    snprintf(p_series, sizeof p_series, "/api/v1/series/%s", s_jstr(rs.json, "data.id"));
+    bx_httpc_free(&rs);
     s_event(s_tok_a, venue, hall, "sports", "2030-11-01T18:00:00Z", "2030-11-01T20:00:00Z", ev);
     snprintf(path, sizeof path, "/api/v1/events/%s/tiers", ev);
     s_create(path, s_tok_a,
@@ -875,6 +1089,11 @@ START_TEST(other_organizations_get_404_and_nothing_is_written)
          s_j("{'name':'Cheap','kind':'ga','price_minor':1,'section':'PIT','capacity':1}")},
         {"PUT", p_tier, s_j("{'price_minor':1}")},
         {"DELETE", p_tier, NULL},
+        {"GET", p_series, NULL},
+        {"PUT", p_series, s_j("{'name':'Hijack','duration_minutes':30}")},
+        {"PUT", p_series,
+         s_j("{'recurrence':{'freq':'daily','times':['11:00'],'start_date':'2031-04-01',"
+             "'until_date':'2031-04-03'}}")},
     };
     long before = s_catalog_rows();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1224,6 +1443,9 @@ Suite *bx_suite(void)
     tcase_add_test(tc, overlapping_showtimes_in_one_hall_are_refused);
     tcase_add_test(tc, series_materializes_daily_showtimes_across_dst_and_exceptions);
     tcase_add_test(tc, series_edit_changes_unsold_showtimes_and_reports_the_rest);
+    tcase_add_test(tc, tiers_keep_prices_sale_windows_and_order_limits);
+    tcase_add_test(tc, series_stays_at_19_00_local_in_london_across_both_dst_changes);
+    tcase_add_test(tc, series_edit_keeps_held_showtimes_and_never_overlaps_them);
     tcase_add_test(tc, other_organizations_get_404_and_nothing_is_written);
     tcase_add_test(tc, bad_input_is_a_problem_and_writes_nothing);
     tcase_add_test(tc, event_list_filters_pages_and_hides_drafts);

@@ -613,6 +613,7 @@ START_TEST(bad_uploads_are_refused_and_write_nothing)
     bx_httpc_resp_t r = s_upload(path, s_tok_a, "image/jpeg", elf, elen);
     S_PROBLEM(r, 415, "unsupported-media-type");
     bx_httpc_free(&r);
+    ck_assert_msg(s_media_state() == before, "the renamed executable wrote something");
     /* a PNG declared as JPEG */
     r = s_upload(path, s_tok_a, "image/jpeg", png, plen);
     S_PROBLEM(r, 415, "unsupported-media-type");
@@ -802,6 +803,7 @@ START_TEST(a_200_mb_upload_is_refused_early_without_buffering)
              ev, s_tok_a, huge);
     ck_assert_int_eq(s_raw_status(head, 5000, &ms), 413);
     ck_assert_msg(ms < 2000, "413 took %ld ms", ms);
+    ck_assert_msg(s_media_state() == before, "the refused 200 MB upload wrote something");
     /* a client that streams 200 MB regardless is answered 413 and stopped early */
     snprintf(path, sizeof path, "/api/v1/events/%s/media?role=poster", ev);
     int64_t t0 = bx_mono_ms();

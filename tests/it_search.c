@@ -635,11 +635,9 @@ END_TEST
 
 /* Polls the search for q until it answers n events or timeout_ms passes; returns the
  * milliseconds it took, or -1. */
-static long s_until(const char *q, size_t n, long timeout_ms)
+static long s_until_args(const char *args, size_t n, long timeout_ms)
 {
-    char args[256], enc[128];
     int64_t t0 = bx_mono_ms();
-    snprintf(args, sizeof args, "q=%s", s_enc(q, enc, sizeof enc));
     while (bx_mono_ms() - t0 <= timeout_ms) {
         bx_httpc_resp_t r = s_search(args);
         size_t got = json_array_size(s_jget(r.json, "data"));
@@ -649,6 +647,14 @@ static long s_until(const char *q, size_t n, long timeout_ms)
         usleep(25 * 1000);
     }
     return -1;
+}
+
+/* Milliseconds until a search for the text q finds n events, or -1 after timeout_ms. */
+static long s_until(const char *q, size_t n, long timeout_ms)
+{
+    char args[256], enc[128];
+    snprintf(args, sizeof args, "q=%s", s_enc(q, enc, sizeof enc));
+    return s_until_args(args, n, timeout_ms);
 }
 
 START_TEST(a_change_is_searchable_within_two_seconds)
@@ -709,8 +715,19 @@ START_TEST(a_change_is_searchable_within_two_seconds)
     bx_httpc_free(&r);
     long moved = s_until("wombat", 1, 2000);
     ck_assert_msg(moved >= 0, "an event was not searchable by its venue's new name within 2 s");
-    printf("it_search: searchable after publish %ld ms, event rename %ld ms, venue rename %ld ms\n",
-           ms, renamed, moved);
+    /* moving the venue to another city: its events are found by the new city (filter and
+     * text), and no longer by the old one, within 2 s */
+    r = s_call("PUT", path, s_tok_a, s_j("{'city':'Zwenkau'}"));
+    S_EXPECT(r, 200);
+    bx_httpc_free(&r);
+    long city = s_until_args("city=Zwenkau", 1, 2000);
+    ck_assert_msg(city >= 0, "an event was not found by its venue's new city within 2 s");
+    ck_assert_msg(s_until("zwenkau", 1, 2000) >= 0, "the new city was not searchable as text");
+    ck_assert_msg(s_until_args("city=Leipzig&q=quokka", 0, 2000) >= 0,
+                  "the event was still found in the venue's old city after 2 s");
+    printf("it_search: searchable after publish %ld ms, event rename %ld ms, venue rename %ld ms, "
+           "venue city change %ld ms\n",
+           ms, renamed, moved, city);
     /* cancelling takes it out as fast */
     snprintf(path, sizeof path, "/api/v1/events/%s/cancel", id);
     r = s_call("POST", path, s_tok_a, NULL);

@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "bx_dlv.h"
+#include "bx_qr.h"
 #include "bx_ssrf.h"
 #include "bx_suite.h"
 #include "bx_util.h"
@@ -234,7 +235,7 @@ END_TEST
 START_TEST(qr_png_is_a_valid_image)
 {
     size_t len = 0;
-    unsigned char *png = dlv_qr_png("BXT1.sample", 4, &len);
+    unsigned char *png = bx_qr_png("BXT1.sample", 4, &len);
     ck_assert_ptr_nonnull(png);
     ck_assert(!memcmp(png, "\x89PNG\r\n\x1a\n", 8) && !memcmp(png + 12, "IHDR", 4));
     uint32_t w = (uint32_t)png[16] << 24 | png[17] << 16 | png[18] << 8 | png[19];

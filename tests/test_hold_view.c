@@ -89,6 +89,34 @@ START_TEST(orphans_between_taken_seats_and_at_row_ends)
 }
 END_TEST
 
+START_TEST(giving_seats_back_never_leaves_one_alone)
+{
+    bx_hold_view_t *v = s_view(1, 6, NULL);
+    int idx[3], orphan = -1;
+    /* someone else holds A1; the cart holds A2..A5; A6 is free */
+    s_take(v, "A1");
+    s_take(v, "A2");
+    s_take(v, "A3");
+    s_take(v, "A4");
+    s_take(v, "A5");
+    idx[0] = s_at(v, "A3");
+    ck_assert(bx_hold_view_strands_free(v, idx, 1, &orphan)); /* A3 between A2 and A4 */
+    ck_assert_str_eq(bx_hold_view_label(v, orphan), "A3");
+    idx[0] = s_at(v, "A2");
+    ck_assert(bx_hold_view_strands_free(v, idx, 1, &orphan)); /* A2 between A1 and A3 */
+    idx[1] = s_at(v, "A3");
+    ck_assert(!bx_hold_view_strands_free(v, idx, 2, &orphan)); /* A2, A3 side by side */
+    idx[0] = s_at(v, "A5");
+    ck_assert(!bx_hold_view_strands_free(v, idx, 1, &orphan)); /* A5 next to free A6 */
+    bx_hold_view_t *one = s_view(1, 1, NULL);                  /* a row of one seat never strands */
+    s_take(one, "A1");
+    idx[0] = 0;
+    ck_assert(!bx_hold_view_strands_free(one, idx, 1, &orphan));
+    bx_hold_view_destroy(&one);
+    bx_hold_view_destroy(&v);
+}
+END_TEST
+
 START_TEST(best_row_first_centre_first_side_by_side)
 {
     bx_hold_view_t *v = s_view(3, 10, ",A5,A6,");
@@ -138,6 +166,7 @@ Suite *bx_suite(void)
     TCase *tc = tcase_create("view");
     tcase_add_test(tc, lookup_by_id_in_any_case);
     tcase_add_test(tc, orphans_between_taken_seats_and_at_row_ends);
+    tcase_add_test(tc, giving_seats_back_never_leaves_one_alone);
     tcase_add_test(tc, best_row_first_centre_first_side_by_side);
     tcase_add_test(tc, best_never_strands_under_the_rule);
     suite_add_tcase(s, tc);

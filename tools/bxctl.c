@@ -27,6 +27,10 @@ static const s_cmd_t s_cmds[] = {
      "apply the compiled-in SQL migrations (or list them with --status)"},
     {"seed", bxctl_seed, "[--events N]",
      "load the demo data (idempotent); --events: at least N benchmark events"},
+    {"ticket-rotate", bxctl_ticket_rotate, "",
+     "retire the ticket signing key and make a new one (old keys keep verifying)"},
+    {"ticket-verify", bxctl_ticket_verify, "<payload> [--keys F|URL] [--revoked F|URL]",
+     "verify a ticket offline: 0 valid, 3 invalid, 4 revoked"},
 };
 
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])

@@ -18,6 +18,8 @@ int bxctl_create_admin(int argc, char **argv);
 int bxctl_migrate(int argc, char **argv);
 int bxctl_keygen(int argc, char **argv);
 int bxctl_seed(int argc, char **argv);
+int bxctl_ticket_verify(int argc, char **argv);
+int bxctl_ticket_rotate(int argc, char **argv);
 
 /* Loads the demo catalog (bxctl_demo.c) owned by organization org unless it is loaded
  * already, then, when bench_events > 0, tops the benchmark organization (owned by org's

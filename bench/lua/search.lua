@@ -1,7 +1,8 @@
 -- search.lua: the wrk script of bench/search.sh. Every request takes the next path of a
 -- rotation read from the file named by BENCH_PATHS (one path with its query string a line,
 -- e.g. /api/v1/events/search?q=jazz&city=Berlin); each thread starts at its own offset so
--- that concurrent connections ask different things. Responses are counted per status.
+-- that concurrent connections ask different things (a file of one path reads one thing).
+-- Responses are counted per status.
 -- At the end it prints one line "BENCH_JSON {...}" with requests, rate, socket errors,
 -- latency percentiles (microseconds: p50, p90, p95, p99, p99.9, max) and the statuses.
 
@@ -16,6 +17,9 @@ if #paths == 0 then paths = { "/" } end
 
 wrk.method = "GET"
 wrk.headers["Accept"] = "application/json"
+-- BENCH_INM: an ETag sent as If-None-Match on every request (a revalidating client).
+local inm = os.getenv("BENCH_INM")
+if inm and inm ~= "" then wrk.headers["If-None-Match"] = inm end
 
 local threads = {}
 function setup(thread)

@@ -19,10 +19,10 @@ SELECT 1 FROM organizations WHERE id = $1
 
 -- name: cat_venue_insert
 INSERT INTO venues (id, org_id, name, description, address, city, postal_code, country, latitude,
-                    longitude, time_zone, capacity)
+                    longitude, time_zone, capacity, region)
 SELECT $1, $2, b->>'name', b->>'description', b->>'address', b->>'city', b->>'postal_code',
        b->>'country', (b->>'latitude')::float8, (b->>'longitude')::float8, b->>'time_zone',
-       (b->>'capacity')::int
+       (b->>'capacity')::int, b->>'region'
 FROM (SELECT $3::jsonb AS b) s
 
 -- name: cat_venue_lock
@@ -42,6 +42,7 @@ SET name = coalesce(b->>'name', v.name),
     longitude = coalesce((b->>'longitude')::float8, v.longitude),
     time_zone = coalesce(b->>'time_zone', v.time_zone),
     capacity = coalesce((b->>'capacity')::int, v.capacity),
+    region = CASE WHEN b ? 'region' THEN b->>'region' ELSE v.region END,
     updated_at = now()
 FROM (SELECT $2::jsonb AS b) s
 WHERE v.id = $1 AND v.deleted_at IS NULL
@@ -58,7 +59,7 @@ SELECT v.id, v.org_id, extract(epoch FROM v.updated_at)::bigint,
            'name', v.name, 'description', v.description, 'address', v.address, 'city', v.city,
            'postal_code', v.postal_code, 'country', v.country, 'latitude', v.latitude,
            'longitude', v.longitude, 'time_zone', v.time_zone, 'capacity', v.capacity,
-           'organization_id', v.org_id,
+           'region', v.region, 'organization_id', v.org_id,
            'halls', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                          'id', h.id, 'name', h.name, 'kind', h.kind,
                          'layout_version', (SELECT max(l.version) FROM layouts l WHERE l.hall_id = h.id))

@@ -40,11 +40,16 @@ typedef struct {
 /* The sandbox's credentials (set from the command line at start, then read-only). */
 typedef struct {
     const char *twilio_sid, *twilio_token, *vonage_key, *vonage_secret;
+    const char *stripe_key, *stripe_whsec;                          /* sbx_stripe */
+    const char *razorpay_key_id, *razorpay_key_secret, *razorpay_whsec; /* sbx_razorpay */
+    const char *webhook_base;  /* where gateway webhooks go (the frontdoor), "" for none */
+    const char *self_base;     /* this sandbox's base URL (redirect pages) */
+    int gateway_delay_ms;      /* how long the timeout test tokens make a caller wait */
 } sbx_creds_t;
 extern sbx_creds_t sbx_creds;
 
 extern const sbx_module_t sbx_control_module, sbx_receiver_module, sbx_twilio_module,
-    sbx_vonage_module, sbx_webpush_module;
+    sbx_vonage_module, sbx_webpush_module, sbx_stripe_module, sbx_razorpay_module;
 
 /* ---- sbx_server.c ---- */
 /* Serves on 127.0.0.1:port until *stop; returns 0, or -1 when the port cannot be bound. */
@@ -75,5 +80,24 @@ void sbx_knob_set(const char *key, const char *mode, int times, int delay_ms, in
 /* Applies the knob of key, if any, to resp: returns 1 when the answer is decided (after
  * sleeping for timeout/slow as told), 0 to answer normally. */
 int sbx_knob_apply(const char *key, sbx_resp_t *resp);
+
+/* ---- sbx_pay.c: shared by the payment gateway modules ---- */
+/* The gateway tables (name -> {id -> object}); call between sbx_pay_lock/unlock only. */
+void sbx_pay_lock(void);
+void sbx_pay_unlock(void);
+json_t *sbx_pay_table(const char *name);
+/* A new provider-style id: prefix + 14 random alphanumerics. */
+void sbx_pay_id(const char *prefix, char *out, size_t cap);
+/* Records one real charge under "charges" and "charges:<booking>". */
+void sbx_pay_charge(const char *provider, const char *key, const char *booking, json_int_t amount,
+                    const char *object_id);
+/* Lower-case hex HMAC-SHA256. */
+void sbx_pay_hmac_hex(const char *key, const void *data, size_t len, char out[65]);
+/* Runs fn(arg) on its own thread after delay_ms. */
+void sbx_pay_later(int delay_ms, void (*fn)(void *arg), void *arg);
+/* POSTs event (stolen), signed the provider's way, to the webhook base after delay_ms;
+ * the outcome is recorded under "webhooks:<provider>". */
+void sbx_pay_webhook(const char *provider, const char *event_id, json_t *event, int delay_ms);
+void sbx_pay_sleep_ms(int ms);
 
 #endif

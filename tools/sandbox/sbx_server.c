@@ -14,7 +14,8 @@
 
 static const sbx_module_t *const s_modules[] = {
     &sbx_control_module, &sbx_receiver_module, &sbx_twilio_module,
-    &sbx_vonage_module,  &sbx_webpush_module,  NULL,
+    &sbx_vonage_module,  &sbx_webpush_module,  &sbx_stripe_module,
+    &sbx_razorpay_module, NULL,
 };
 
 typedef struct {

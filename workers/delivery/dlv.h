@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "bx_dlv.h"
 #include "bx_err.h"
 #include "bx_pg.h"
 #include "bx_ssrf.h"
@@ -41,6 +42,10 @@ typedef struct {
     long breaker_cooldown_ms;    /* first open period */
     long breaker_max_ms;         /* longest open period */
     long disable_after_s;        /* webhook endpoint failing this long is disabled */
+    long sweep_ms;               /* period of the pool's sweeps */
+    int notice_s;                /* hold.expiring this long before a hold expires */
+    int holder_batch;            /* ticket holders per event.holders job */
+    int low_pct;                 /* inventory.low under this percent of capacity left */
     volatile sig_atomic_t *stop; /* set on SIGTERM */
 } dlv_cfg_t;
 
@@ -165,6 +170,26 @@ json_t *dlv_message_context(dlv_sender_t *s, dlv_job_t *job, const char *channel
 /* ---- dlv_fanout.c ---- */
 bx_err_t dlv_fanout_notify(bx_worker_job_t *job);
 bx_err_t dlv_fanout_webhook(bx_worker_job_t *job);
+/* Writes the deliveries of one user message payload ({type, user_id, data, message_id,
+ * [order_key, seq]}, borrowed) of type t in pg's open transaction, appending their ids
+ * to ids: one per channel the type uses, the user's settings allow and the user can be
+ * reached on. A user who no longer exists gets none. Returns BX_OK or the database error. */
+bx_err_t dlv_fanout_user(bx_pg_t *pg, const bx_dlv_type_t *t, json_t *payload, json_t *ids);
+
+/* ---- dlv_holders.c ---- */
+/* The job of topic "event.holders" (written by the trigger events_dlv_changed): tells the
+ * next holder_batch ticket holders of a changed or cancelled event, then writes the job of
+ * the next page to the outbox (keyed cursor: the last user id) until none are left. */
+bx_err_t dlv_holders_job(bx_worker_job_t *job);
+
+/* ---- dlv_sweep.c ---- */
+/* Starts the sweeper thread of the pool (notify: 24 h reminders and hold expiry warnings;
+ * webhook: inventory.low, event.sold_out, queue.opened) on its own connection, every
+ * delivery_sweep_ms until *cfg->stop. Returns NULL when it cannot start. */
+typedef struct dlv_sweeper dlv_sweeper_t;
+dlv_sweeper_t *dlv_sweeper_start(const dlv_cfg_t *cfg);
+/* Waits for the thread (it stops when *cfg->stop is set) and frees it; NULL-safe. */
+void dlv_sweeper_join(dlv_sweeper_t **self_p);
 
 /* ---- dlv_template.c ---- */
 /* Renders part ("subject", "text", "html", "sms", "push_title", "push_body") of message
@@ -174,11 +199,6 @@ char *dlv_render(const char *type, const char *locale, const char *part, json_t 
 /* Renders template text (mustache subset: {{a.b}}, {{{raw}}}, {{#list}}..{{/list}},
  * {{^x}}..{{/x}}) with ctx; escape_html escapes {{values}}. Heap text or NULL. */
 char *dlv_mustache(const char *tmpl, json_t *ctx, int escape_html);
-
-/* ---- dlv_qr.c ---- */
-/* A PNG of the QR code of text (8-bit grey, scale px per module, 4-module quiet zone).
- * Returns heap bytes (length in *len) or NULL. */
-unsigned char *dlv_qr_png(const char *text, int scale, size_t *len);
 
 /* ---- dlv_crypto.c ---- */
 /* RFC 8291 aes128gcm encryption of plain (n bytes) for a subscription with public key

@@ -11,6 +11,7 @@
 
 #include "bx_config.h"
 #include "bx_dlv.h"
+#include "bx_qr.h"
 #include "bx_util.h"
 #include "dlv.h"
 
@@ -143,7 +144,7 @@ static void s_add_qr(dlv_job_t *job, curl_mime *related)
     {
         const char *code = json_string_value(json_object_get(t, "code"));
         size_t len = 0;
-        unsigned char *png = i < S_QR_MAX && code ? dlv_qr_png(code, S_QR_SCALE, &len) : NULL;
+        unsigned char *png = i < S_QR_MAX && code ? bx_qr_png(code, S_QR_SCALE, &len) : NULL;
         if (!png)
             continue;
         char h[200], name[64];

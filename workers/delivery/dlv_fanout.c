@@ -164,24 +164,14 @@ static bx_err_t s_user_rows(bx_pg_t *pg, const bx_dlv_type_t *t, json_t *payload
     return err;
 }
 
-bx_err_t dlv_fanout_notify(bx_worker_job_t *job)
+bx_err_t dlv_fanout_user(bx_pg_t *pg, const bx_dlv_type_t *t, json_t *payload, json_t *ids)
 {
-    json_t *payload = bx_worker_job_payload(job), *ids = json_array();
-    const bx_dlv_type_t *t = bx_dlv_type(json_string_value(json_object_get(payload, "type")));
     const char *user_id = json_string_value(json_object_get(payload, "user_id"));
-    bx_pg_t *pg = bx_worker_job_pg(job);
-    bx_err_t err;
-    if (!t || !bx_uuid_valid(user_id) ||
-        !json_string_value(json_object_get(payload, "message_id"))) {
-        json_decref(ids);
-        return bx_worker_job_problem(job, BX_EUNPROCESSABLE, "not a notification message");
-    }
+    bx_err_t err = BX_OK;
     const char *p[] = {user_id};
     s_user_t u = {.profile = bx_pg_query(pg, "dlv_user_profile", 1, p, &err)};
-    if (!u.profile) {
-        json_decref(ids);
+    if (!u.profile)
         return err;
-    }
     if (PQntuples(u.profile) == 1) {
         u.prefs = json_loads(bx_pg_val(u.profile, 0, 4), 0, NULL);
         u.payload = json_pack("{s:O?, s:{s:s, s:s}}", "data", json_object_get(payload, "data"),
@@ -192,6 +182,20 @@ bx_err_t dlv_fanout_notify(bx_worker_job_t *job)
     PQclear(u.profile);
     json_decref(u.prefs);
     json_decref(u.payload);
+    return err;
+}
+
+bx_err_t dlv_fanout_notify(bx_worker_job_t *job)
+{
+    json_t *payload = bx_worker_job_payload(job), *ids;
+    if (!strcmp(bx_worker_job_topic(job), "event.holders"))
+        return dlv_holders_job(job);
+    const bx_dlv_type_t *t = bx_dlv_type(json_string_value(json_object_get(payload, "type")));
+    if (!t || !bx_uuid_valid(json_string_value(json_object_get(payload, "user_id"))) ||
+        !json_string_value(json_object_get(payload, "message_id")))
+        return bx_worker_job_problem(job, BX_EUNPROCESSABLE, "not a notification message");
+    ids = json_array();
+    bx_err_t err = ids ? dlv_fanout_user(bx_worker_job_pg(job), t, payload, ids) : BX_ENOMEM;
     if (err) {
         json_decref(ids);
         return err;

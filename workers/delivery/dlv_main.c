@@ -1,5 +1,6 @@
 /* dlv_main: the process of a delivery pool: configuration, the SSRF policy, the sender
- * threads, and the broker side (fan-out jobs of service "notify" or "webhook"). */
+ * threads, the sweeper thread, and the broker side (fan-out jobs of service "notify" or
+ * "webhook"). */
 #include <curl/curl.h>
 #include <czmq.h>
 #include <stdio.h>
@@ -26,6 +27,10 @@ static bx_err_t s_config(dlv_cfg_t *cfg, const char *pool)
     cfg->breaker_cooldown_ms = bx_config_int("breaker_cooldown_ms");
     cfg->breaker_max_ms = bx_config_int("breaker_cooldown_max_ms");
     cfg->disable_after_s = bx_config_int("webhook_disable_after_s");
+    cfg->sweep_ms = bx_config_int("delivery_sweep_ms");
+    cfg->notice_s = (int)bx_config_int("hold_expiring_notice_s");
+    cfg->holder_batch = (int)bx_config_int("holder_batch");
+    cfg->low_pct = (int)bx_config_int("inventory_low_pct");
     cfg->stop = &s_stop;
     cfg->ssrf = bx_ssrf_new(bx_config_str("delivery_allow_cidrs"), why, sizeof why);
     if (!cfg->ssrf) {
@@ -40,6 +45,12 @@ static bx_err_t s_config(dlv_cfg_t *cfg, const char *pool)
     return BX_OK;
 }
 
+/* Every executor's job state is the pool's configuration (read-only). */
+static void *s_job_state(void *arg)
+{
+    return arg;
+}
+
 int dlv_main(const char *pool)
 {
     char svc[32];
@@ -50,14 +61,18 @@ int dlv_main(const char *pool)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     bx_worker_signals(&s_stop);
     dlv_sender_t **senders = dlv_senders_start(&cfg);
+    dlv_sweeper_t *sweeper = senders ? dlv_sweeper_start(&cfg) : NULL;
     bx_worker_opts_t wopts = {
         .service = pool,
         .handler = !strcmp(pool, "notify") ? dlv_fanout_notify : dlv_fanout_webhook,
+        .thread_init = s_job_state,
+        .arg = &cfg,
     };
-    bx_worker_t *worker = senders ? bx_worker_new(&wopts) : NULL;
+    bx_worker_t *worker = sweeper ? bx_worker_new(&wopts) : NULL;
     int rc = worker ? bx_worker_run(worker, &s_stop) : -1;
     s_stop = 1;
     bx_worker_destroy(&worker);
+    dlv_sweeper_join(&sweeper);
     dlv_senders_join(&senders, cfg.senders);
     bx_ssrf_destroy(&cfg.ssrf);
     curl_global_cleanup();

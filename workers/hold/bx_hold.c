@@ -1,5 +1,6 @@
 /* bx_hold: the hold pool's executor state (per event: settings, inventory version, seat
- * view), its batch hooks and the job dispatch. */
+ * view; the live feed's Redis handle and pending changes), its batch hooks and the job
+ * dispatch. */
 #include "bx_hold_int.h"
 
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bx_config.h"
 #include "bx_json.h"
 #include "bx_log.h"
 
@@ -17,7 +19,18 @@
 void *bx_hold_thread_init(void *arg)
 {
     (void)arg;
-    return calloc(1, sizeof(bx_hold_state_t));
+    bx_hold_state_t *st = calloc(1, sizeof(bx_hold_state_t));
+    if (!st)
+        return NULL;
+    /* connects lazily: a Redis that is down only delays the feed, never a hold */
+    st->redis = bx_redis_new(bx_config_str("redis_host"), (int)bx_config_int("redis_port"),
+                             (int)bx_config_int("redis_timeout_ms"));
+    st->feed = json_array();
+    if (!st->redis || !st->feed) {
+        bx_hold_thread_fini(st);
+        return NULL;
+    }
+    return st;
 }
 
 void bx_hold_thread_fini(void *state)
@@ -25,6 +38,10 @@ void bx_hold_thread_fini(void *state)
     bx_hold_state_t *st = state;
     for (int i = 0; st && i < BX_HOLD_EVENTS_MAX; i++)
         bx_hold_view_destroy(&st->events[i].view);
+    if (st) {
+        bx_redis_destroy(&st->redis);
+        json_decref(st->feed);
+    }
     free(st);
 }
 
@@ -135,6 +152,7 @@ bx_err_t bx_hold_batch_begin(bx_worker_batch_t *batch)
     bx_hold_state_t *st = bx_worker_batch_state(batch);
     if (!st)
         return BX_ENOMEM;
+    bx_hold_feed_flush(st, 0); /* a rerun batch starts over */
     s_event_list(batch, ids, sizeof ids);
     const char *p[] = {ids};
     PGresult *res = bx_pg_query(bx_worker_batch_pg(batch), "hold_lock_events", 1, p, &err);
@@ -164,6 +182,7 @@ bx_err_t bx_hold_batch_end(bx_worker_batch_t *batch)
 void bx_hold_batch_done(bx_worker_batch_t *batch, int committed)
 {
     bx_hold_state_t *st = bx_worker_batch_state(batch);
+    bx_hold_feed_flush(st, committed);
     for (int i = 0; st && i < BX_HOLD_EVENTS_MAX; i++) {
         bx_hold_event_t *ev = &st->events[i];
         if (!ev->locked)
@@ -195,9 +214,17 @@ bx_err_t bx_hold_handle(bx_worker_job_t *job)
     bx_hold_event_t *ev = bx_hold_event(job, event_id);
     if (!ev)
         return bx_worker_job_problem(job, BX_ENOTFOUND, "no such event");
+    size_t mark = bx_hold_feed_mark(job);
+    bx_err_t err;
     if (!strcmp(op, "hold"))
-        return bx_hold_take(job, ev, payload);
-    if (!strcmp(op, "release") || !strcmp(op, "expire"))
-        return bx_hold_release(job, ev, payload, !strcmp(op, "expire"));
-    return bx_worker_job_problem(job, BX_EUNPROCESSABLE, "unknown hold operation");
+        err = bx_hold_take(job, ev, payload);
+    else if (!strcmp(op, "release") || !strcmp(op, "expire"))
+        err = bx_hold_release(job, ev, payload, !strcmp(op, "expire"));
+    else if (!strcmp(op, "add") || !strcmp(op, "remove"))
+        err = bx_hold_cart(job, ev, payload, !strcmp(op, "add"));
+    else
+        err = bx_worker_job_problem(job, BX_EUNPROCESSABLE, "unknown hold operation");
+    if (err != BX_OK) /* its writes roll back: so does what it told the feed */
+        bx_hold_feed_undo(job, mark);
+    return err;
 }

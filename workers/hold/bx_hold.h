@@ -1,6 +1,8 @@
 /* bx_hold: the hold pool's jobs and its batch hooks for the worker runtime's batch mode.
  * Jobs (payload "op"): "hold" (kind seats, best_available or ga), "release" (the owner's
- * DELETE) and "expire" (queued by the expiry sweep). Each executor thread keeps, per event
+ * DELETE), "expire" (queued by the expiry sweep), and the cart's "add" and "remove" (seats
+ * or GA units of an active hold). After a batch commits, its seat and GA changes go to the
+ * live inventory feed (bx_invfeed). Each executor thread keeps, per event
  * it served recently, the event's hold settings, the inventory version it last saw and a
  * view of its seats (bx_hold_view) for picking seats and the orphan rule; every change is
  * still a conditional UPDATE that the database decides. docs/holds.md tells the design. */

@@ -7,6 +7,7 @@
 
 #include "bx_hold.h"
 #include "bx_hold_view.h"
+#include "bx_redis.h"
 #include "bx_util.h"
 
 #define BX_HOLD_EVENTS_MAX 64  /* events one executor keeps state for (least recently used go) */
@@ -30,6 +31,8 @@ typedef struct {
 typedef struct {
     bx_hold_event_t events[BX_HOLD_EVENTS_MAX]; /* slots */
     uint64_t clock;                             /* use counter */
+    bx_redis_t *redis;                          /* the live feed's connection (owned) */
+    json_t *feed; /* this batch's seat and GA changes, published after the commit (owned) */
 } bx_hold_state_t;
 
 /* The event of a job's payload when the running batch locked it; NULL otherwise. */
@@ -43,9 +46,58 @@ bx_hold_view_t *bx_hold_view(bx_worker_job_t *job, bx_hold_event_t *ev, bx_err_t
  * did not commit. The next seated hold reloads it. */
 void bx_hold_forget(bx_hold_event_t *ev);
 
-/* The operations (bx_hold_ops.c). Each sets the job's outcome; a refusal returns its error
- * so that the runtime rolls the job's writes back. */
+/* The operations (bx_hold_ops.c, bx_hold_cart.c). Each sets the job's outcome; a refusal
+ * returns its error so that the runtime rolls the job's writes back. bx_hold_cart adds
+ * (adding = 1) or removes seats or GA units of an active hold. */
 bx_err_t bx_hold_take(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload);
 bx_err_t bx_hold_release(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload, int expiry);
+bx_err_t bx_hold_cart(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload, int adding);
+
+/* ---- helpers the operations share (bx_hold_ops.c) ---- */
+
+/* "{a,b}" of the ids of seats idx[0..n) of view into out (cap bytes). */
+void bx_hold_seat_list(const bx_hold_view_t *view, const int *idx, int n, char *out, size_t cap);
+
+/* Succeeds with status and the JSON document text built by the database (500 when NULL). */
+bx_err_t bx_hold_succeed_text(bx_worker_job_t *job, int status, const char *text);
+
+/* 409 refusals, each returning BX_ECONFLICT: the per-user limit (have: tickets before),
+ * seats not available (labels stolen), a seat the choice would strand. */
+bx_err_t bx_hold_limit(bx_worker_job_t *job, const bx_hold_event_t *ev, long have);
+bx_err_t bx_hold_unavailable(bx_worker_job_t *job, const char *detail, json_t *labels);
+bx_err_t bx_hold_orphan(bx_worker_job_t *job, bx_hold_view_t *view, int orphan);
+
+/* The view indices of the seat ids ids (JSON array) into idx, *n of them; refuses (and
+ * returns the error) unknown, repeated or taken seats. */
+bx_err_t bx_hold_seat_idx(bx_worker_job_t *job, bx_hold_view_t *view, json_t *ids, int *idx,
+                          int *n);
+
+/* Offers seats ([{seat_id, tier_id, state}], those now available) and GA lines ([{tier_id,
+ * quantity}]) to the waitlist through the outbox, in the job's transaction. */
+bx_err_t bx_hold_offer(bx_worker_job_t *job, const bx_hold_event_t *ev, json_t *seats, json_t *ga);
+
+/* Sets the new states of seats ([{seat_id, state}]) in the event's view, if loaded. */
+void bx_hold_view_release(bx_hold_event_t *ev, json_t *seats);
+
+/* ---- the live feed (bx_hold_feed.c) ----
+ * A job records its changes after it succeeded; the batch publishes them per event with
+ * bx_invfeed_publish once it committed (bx_hold_batch_done), or forgets them. */
+
+/* A seat's new state ({seat_id, label, tier_id, state}), or a GA tier's counts after the
+ * change ({tier_id, capacity, held, sold, available}; stolen). */
+void bx_hold_feed_seat(bx_worker_job_t *job, const char *event_id, const char *seat_id,
+                       const char *label, const char *tier_id, const char *state);
+void bx_hold_feed_tier(bx_worker_job_t *job, const char *event_id, json_t *counts);
+
+/* Every seat of seats ([{seat_id, label, tier_id, state}]) and tier of tiers ([{tier_id,
+ * capacity, held, sold, available}]); either may be NULL. */
+void bx_hold_feed_json(bx_worker_job_t *job, const char *event_id, json_t *seats, json_t *tiers);
+
+/* What the batch recorded so far, and dropping what a failed job recorded after mark. */
+size_t bx_hold_feed_mark(bx_worker_job_t *job);
+void bx_hold_feed_undo(bx_worker_job_t *job, size_t mark);
+
+/* Publishes (committed) or forgets the batch's changes; empties the list. */
+void bx_hold_feed_flush(bx_hold_state_t *st, int committed);
 
 #endif

@@ -1,7 +1,9 @@
 /* bx_hold_ops: what a hold job does: take explicit seats, the best available seats or a GA
  * quantity (all or nothing, within the per-user limit and, when the event asks for it, the
  * orphan-seat rule), and release a hold (the owner's DELETE or its expiry), offering what
- * came back to the waitlist through the outbox in the same transaction. */
+ * came back to the waitlist through the outbox in the same transaction. A hold under a
+ * booking pending payment is not released by its owner (409); its expiry expires the
+ * booking too (bx_booking_hold_ended, in hold_release). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,7 @@
 /* ---- helpers ---- */
 
 /* "{a,b}" of the ids of seats idx[0..n) of view (validated UUIDs: no quoting needed). */
-static void s_seat_list(const bx_hold_view_t *view, const int *idx, int n, char *out, size_t cap)
+void bx_hold_seat_list(const bx_hold_view_t *view, const int *idx, int n, char *out, size_t cap)
 {
     size_t len = bx_strlcpy(out, "{", cap);
     for (int k = 0; k < n && len + 40 < cap; k++)
@@ -25,7 +27,7 @@ static void s_seat_list(const bx_hold_view_t *view, const int *idx, int n, char 
 }
 
 /* Succeeds with status and the JSON document text built by the database. */
-static bx_err_t s_succeed_text(bx_worker_job_t *job, int status, const char *text)
+bx_err_t bx_hold_succeed_text(bx_worker_job_t *job, int status, const char *text)
 {
     json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
     if (!doc)
@@ -34,7 +36,7 @@ static bx_err_t s_succeed_text(bx_worker_job_t *job, int status, const char *tex
     return BX_OK;
 }
 
-static bx_err_t s_limit(bx_worker_job_t *job, const bx_hold_event_t *ev, long have)
+bx_err_t bx_hold_limit(bx_worker_job_t *job, const bx_hold_event_t *ev, long have)
 {
     char why[160];
     snprintf(why, sizeof why,
@@ -46,7 +48,7 @@ static bx_err_t s_limit(bx_worker_job_t *job, const bx_hold_event_t *ev, long ha
     return BX_ECONFLICT;
 }
 
-static bx_err_t s_unavailable(bx_worker_job_t *job, const char *detail, json_t *labels)
+bx_err_t bx_hold_unavailable(bx_worker_job_t *job, const char *detail, json_t *labels)
 {
     bx_worker_job_fail_ext(job, BX_ECONFLICT, detail, json_pack("{s:o}", "unavailable", labels));
     return BX_ECONFLICT;
@@ -60,7 +62,7 @@ static bx_err_t s_take_seats(bx_worker_job_t *job, bx_hold_event_t *ev, bx_hold_
 {
     char ids[S_SEAT_LIST_CAP], ttl[16], max[16];
     bx_err_t err;
-    s_seat_list(view, idx, n, ids, sizeof ids);
+    bx_hold_seat_list(view, idx, n, ids, sizeof ids);
     snprintf(ttl, sizeof ttl, "%d", ev->ttl_s);
     snprintf(max, sizeof max, "%d", ev->max_per_user);
     const char *p[] = {
@@ -71,24 +73,27 @@ static bx_err_t s_take_seats(bx_worker_job_t *job, bx_hold_event_t *ev, bx_hold_
     long have = strtol(bx_pg_val(res, 0, 0), NULL, 10);
     const char *doc = bx_pg_val(res, 0, 3);
     if (doc) {
-        for (int k = 0; k < n; k++)
+        for (int k = 0; k < n; k++) {
             bx_hold_view_set(view, idx[k], BX_SEAT_HELD);
-        err = s_succeed_text(job, 201, doc);
+            bx_hold_feed_seat(job, ev->id, bx_hold_view_id(view, idx[k]),
+                              bx_hold_view_label(view, idx[k]), bx_hold_view_tier(view, idx[k]),
+                              "held");
+        }
+        err = bx_hold_succeed_text(job, 201, doc);
     } else if (have + n > ev->max_per_user) {
-        err = s_limit(job, ev, have);
+        err = bx_hold_limit(job, ev, have);
     } else { /* the database saw what the view did not: reload it next time */
         BX_INFO("seat view of event %s was stale: reloading", ev->id);
         bx_hold_forget(ev);
-        err = s_unavailable(job, "some of these seats are no longer available",
-                            json_loads(bx_pg_val(res, 0, 2), 0, NULL));
+        err = bx_hold_unavailable(job, "some of these seats are no longer available",
+                                  json_loads(bx_pg_val(res, 0, 2), 0, NULL));
     }
     PQclear(res);
     return err;
 }
 
 /* Seat indices of the payload's seat_ids; refuses unknown, repeated or taken seats. */
-static bx_err_t s_explicit_idx(bx_worker_job_t *job, bx_hold_view_t *view, json_t *ids, int *idx,
-                               int *n)
+bx_err_t bx_hold_seat_idx(bx_worker_job_t *job, bx_hold_view_t *view, json_t *ids, int *idx, int *n)
 {
     json_t *v, *taken = json_array();
     size_t i;
@@ -111,12 +116,12 @@ static bx_err_t s_explicit_idx(bx_worker_job_t *job, bx_hold_view_t *view, json_
             idx[(*n)++] = s;
     }
     if (json_array_size(taken))
-        return s_unavailable(job, "some of these seats are not available", taken);
+        return bx_hold_unavailable(job, "some of these seats are not available", taken);
     json_decref(taken);
     return BX_OK;
 }
 
-static bx_err_t s_orphan(bx_worker_job_t *job, bx_hold_view_t *view, int orphan)
+bx_err_t bx_hold_orphan(bx_worker_job_t *job, bx_hold_view_t *view, int orphan)
 {
     char why[160];
     snprintf(why, sizeof why,
@@ -137,10 +142,10 @@ static bx_err_t s_explicit(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *pa
     bx_hold_view_t *view = bx_hold_view(job, ev, &err);
     if (!view)
         return err ? err : BX_EINTERNAL;
-    if ((err = s_explicit_idx(job, view, ids, idx, &n)) != BX_OK)
+    if ((err = bx_hold_seat_idx(job, view, ids, idx, &n)) != BX_OK)
         return err;
     if (ev->orphan_rule && bx_hold_view_strands(view, idx, n, &orphan))
-        return s_orphan(job, view, orphan);
+        return bx_hold_orphan(job, view, orphan);
     return s_take_seats(job, ev, view, "seats", idx, n);
 }
 
@@ -193,9 +198,10 @@ static bx_err_t s_ga(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload)
     long have = strtol(bx_pg_val(res, 0, 0), NULL, 10);
     const char *left = bx_pg_val(res, 0, 1), *doc = bx_pg_val(res, 0, 2);
     if (doc) {
-        err = s_succeed_text(job, 201, doc);
+        err = bx_hold_succeed_text(job, 201, doc);
+        bx_hold_feed_tier(job, ev->id, json_loads(bx_pg_val(res, 0, 3), 0, NULL));
     } else if (have + n > ev->max_per_user) {
-        err = s_limit(job, ev, have);
+        err = bx_hold_limit(job, ev, have);
     } else if (!left) {
         err = bx_worker_job_problem(job, BX_EUNPROCESSABLE, "no such general-admission tier");
     } else {
@@ -209,6 +215,36 @@ static bx_err_t s_ga(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload)
     return err;
 }
 
+/* Stores the waiting-room admission the frontdoor accepted (payload "admission": {jti,
+ * exp}) with the new hold, for the booking that completes it to spend. */
+static bx_err_t s_admission(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload)
+{
+    json_t *adm = json_object_get(payload, "admission");
+    const char *jti = bx_json_str(adm, "jti");
+    json_t *exp = json_object_get(adm, "exp");
+    char e[24];
+    if (!jti || !*jti || strlen(jti) > 64 || !json_is_integer(exp))
+        return BX_OK;
+    snprintf(e, sizeof e, "%lld", (long long)json_integer_value(exp));
+    const char *p[] = {bx_worker_job_id(job), jti, e};
+    bx_err_t err = bx_pg_run(bx_worker_job_pg(job), "hold_admission", 3, p);
+    if (err != BX_OK) /* the hold rolls back: the view saw it taken */
+        bx_hold_forget(ev);
+    return err;
+}
+
+static bx_err_t s_take_kind(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload,
+                            const char *kind)
+{
+    if (kind && !strcmp(kind, "seats"))
+        return s_explicit(job, ev, payload);
+    if (kind && !strcmp(kind, "best_available"))
+        return s_best(job, ev, payload);
+    if (kind && !strcmp(kind, "ga"))
+        return s_ga(job, ev, payload);
+    return bx_worker_job_problem(job, BX_EUNPROCESSABLE, "unknown hold kind");
+}
+
 bx_err_t bx_hold_take(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload)
 {
     const char *kind = bx_json_str(payload, "kind");
@@ -219,20 +255,15 @@ bx_err_t bx_hold_take(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload
         snprintf(why, sizeof why, "the event is not on sale (it is %s)", ev->status);
         return bx_worker_job_problem(job, BX_ECONFLICT, why);
     }
-    if (kind && !strcmp(kind, "seats"))
-        return s_explicit(job, ev, payload);
-    if (kind && !strcmp(kind, "best_available"))
-        return s_best(job, ev, payload);
-    if (kind && !strcmp(kind, "ga"))
-        return s_ga(job, ev, payload);
-    return bx_worker_job_problem(job, BX_EUNPROCESSABLE, "unknown hold kind");
+    bx_err_t err = s_take_kind(job, ev, payload, kind);
+    return err == BX_OK ? s_admission(job, ev, payload) : err;
 }
 
 /* ---- release ---- */
 
 /* Offers what came back to the waitlist: one outbox row per tier (seats that became
  * available, or a GA quantity), in this transaction. */
-static bx_err_t s_offer(bx_worker_job_t *job, const bx_hold_event_t *ev, json_t *seats, json_t *ga)
+bx_err_t bx_hold_offer(bx_worker_job_t *job, const bx_hold_event_t *ev, json_t *seats, json_t *ga)
 {
     json_t *by_tier = json_object(), *v, *ids;
     const char *tier;
@@ -267,7 +298,7 @@ static bx_err_t s_offer(bx_worker_job_t *job, const bx_hold_event_t *ev, json_t 
 }
 
 /* The released seats' new states into the view, if it is loaded. */
-static void s_view_release(bx_hold_event_t *ev, json_t *seats)
+void bx_hold_view_release(bx_hold_event_t *ev, json_t *seats)
 {
     json_t *v;
     size_t i;
@@ -288,7 +319,7 @@ static bx_err_t s_release_answer(bx_worker_job_t *job, const bx_hold_event_t *ev
     const char *p[] = {hold_id, ev->id, owner};
     PGresult *res = bx_pg_query(bx_worker_job_pg(job), "hold_doc", 3, p, &err);
     if (res && PQntuples(res) == 1)
-        err = s_succeed_text(job, 200, bx_pg_val(res, 0, 0));
+        err = bx_hold_succeed_text(job, 200, bx_pg_val(res, 0, 0));
     else if (res)
         err = bx_worker_job_problem(job, BX_ENOTFOUND, "no such hold");
     PQclear(res);
@@ -309,18 +340,27 @@ bx_err_t bx_hold_release(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payl
     if (!res)
         return err;
     int ended = !strcmp(bx_pg_val(res, 0, 0), "1");
+    int booked = !strcmp(bx_pg_val(res, 0, 4) ? bx_pg_val(res, 0, 4) : "", "t");
+    char booking[BX_UUID_LEN + 1];
+    bx_strlcpy(booking, bx_pg_val(res, 0, 3) ? bx_pg_val(res, 0, 3) : "", sizeof booking);
     json_t *seats = json_loads(bx_pg_val(res, 0, 1), 0, NULL);
     json_t *ga = json_loads(bx_pg_val(res, 0, 2), 0, NULL);
     PQclear(res);
     err = seats && ga ? BX_OK : BX_EINTERNAL;
+    if (!err && !ended && !expiry && booked)
+        err = bx_worker_job_problem(job, BX_ECONFLICT,
+                                    "a booking is pending payment on this hold: cancel the "
+                                    "booking instead");
     if (!err && ended)
-        err = s_offer(job, ev, seats, ga);
+        err = bx_hold_offer(job, ev, seats, ga);
     if (!err)
         err = s_release_answer(job, ev, hold, owner);
-    if (!err && ended) /* last: a failed job must not have touched the view */
-        s_view_release(ev, seats);
-    if (!err && ended)
-        BX_INFO("hold %s %s", hold, expiry ? "expired" : "released");
+    if (!err && ended) { /* last: a failed job must not have touched the view */
+        bx_hold_view_release(ev, seats);
+        bx_hold_feed_json(job, ev->id, seats, ga);
+        BX_INFO("hold %s %s%s%s", hold, expiry ? "expired" : "released",
+                booking[0] ? ", and with it booking " : "", booking);
+    }
     json_decref(seats);
     json_decref(ga);
     return err;

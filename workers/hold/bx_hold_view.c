@@ -227,6 +227,29 @@ int bx_hold_view_strands(const bx_hold_view_t *self, const int *idx, int n, int 
     return 0;
 }
 
+/* Seat i is available once idx[0..n) are given back. */
+static int s_free_after(const bx_hold_view_t *self, const int *idx, int n, int i)
+{
+    return self->seats[i].state == BX_SEAT_AVAILABLE || s_in(idx, n, i);
+}
+
+int bx_hold_view_strands_free(const bx_hold_view_t *self, const int *idx, int n, int *orphan)
+{
+    for (int k = 0; k < n; k++) {
+        const s_row_t *row = &self->rows[self->seats[idx[k]].row];
+        int lo = row->first, hi = row->first + row->n - 1, j = idx[k];
+        if (row->n < 2)
+            continue;
+        int left = j > lo && s_free_after(self, idx, n, j - 1);
+        int right = j < hi && s_free_after(self, idx, n, j + 1);
+        if (!left && !right) {
+            *orphan = j;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* ---- best available ---- */
 
 /* k side-by-side seats from start, all available, of tier t and not already in sel. */

@@ -56,6 +56,13 @@ int bx_hold_view_state_of(const char *text);
  * seat in *orphan, else 0. */
 int bx_hold_view_strands(const bx_hold_view_t *self, const int *idx, int n, int *orphan);
 
+/* The orphan-seat rule when seats are given back (a cart removes them): would making the n
+ * seats idx (held by the caller) available leave one of them as a single available seat
+ * with no available neighbour in its row (between taken seats, or between a taken seat and
+ * the row's end)? Rows of one seat never count. Returns 1 and that seat's index in
+ * *orphan, else 0. */
+int bx_hold_view_strands_free(const bx_hold_view_t *self, const int *idx, int n, int *orphan);
+
 /* Best available: picks n available seats of tier_id into out (n entries), best rows
  * first (layout order) and nearest the row's centre. together: all n side by side in one
  * row. Without together, a side-by-side block is still preferred, then the best single
