@@ -39,6 +39,7 @@ static s_opt_t s_opts[] = {
     S_INT("hold_batch_max", "64", 1, 256, "hold jobs committed in one transaction"),
     S_INT("request_lease_s", "15", 1, 3600, "seconds before a queued or running request is re-dispatched"),
     S_INT("scheduler_tick_ms", "500", 10, 60000, "scheduler tick"),
+    S_INT("outbox_relay_ms", "50", 5, 60000, "how often the scheduler relays the outbox"),
     S_STR("http_bind", "127.0.0.1", "frontdoor listen address"),
     S_INT("http_port", "8080", 1, 65535, "frontdoor listen port"),
     S_INT("http_threads", "4", 1, 256, "frontdoor HTTP worker threads"),

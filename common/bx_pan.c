@@ -26,6 +26,22 @@ static int s_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+static int s_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* 1 when the digit run s[b..e) belongs to a longer identifier: letters touch it, or a dash
+ * joins it to letters or digits ("01a20b31-17cd-7554-8293-907505bd42a1": the digit groups of
+ * a UUID are no card number). */
+static int s_glued(const char *s, size_t n, size_t b, size_t e)
+{
+    int before = b > 0 && (s_alpha(s[b - 1]) ||
+                           (b > 1 && s[b - 1] == '-' && (s_alpha(s[b - 2]) || s_digit(s[b - 2]))));
+    int after = e < n && (s_alpha(s[e]) || (e + 1 < n && s[e] == '-' && s_alpha(s[e + 1])));
+    return before || after;
+}
+
 /* Groups g[first..last] (each start/len in s) form a card number. */
 static int s_window(const char *s, const size_t *start, const size_t *len, int first, int last)
 {
@@ -68,7 +84,7 @@ int bx_pan_in_text(const char *s, size_t n)
             i++;
             continue;
         }
-        size_t start[S_GROUPS_MAX], len[S_GROUPS_MAX];
+        size_t start[S_GROUPS_MAX], len[S_GROUPS_MAX], first = i;
         int g = 0, plus = i > 0 && s[i - 1] == '+';
         for (;;) {
             size_t b = i;
@@ -85,6 +101,8 @@ int bx_pan_in_text(const char *s, size_t n)
         }
         /* "+" and up to 15 digits is an E.164 phone number, never a card */
         if (plus && g == 1 && len[0] <= 15)
+            continue;
+        if (s_glued(s, n, first, i))
             continue;
         if (s_run(s, start, len, g))
             return 1;

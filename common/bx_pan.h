@@ -4,7 +4,9 @@
  * spaces or dashes ("4111 1111 1111 1111", "3782-822463-10005"). Longer digit runs are
  * not card numbers, but a card number written in groups followed by more groups (an
  * expiry, a CVC) is found. "+" followed by at most 15 digits is an E.164 phone number
- * (the profile's phone field), not a card number. Pure, no state: safe from any thread. */
+ * (the profile's phone field), not a card number, and digits that letters touch, or that a
+ * dash joins to letters or digits, are part of an identifier (a UUID's groups), not a card
+ * number. Pure, no state: safe from any thread. */
 #ifndef BX_PAN_H
 #define BX_PAN_H
 

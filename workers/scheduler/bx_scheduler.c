@@ -32,6 +32,8 @@ void bx_scheduler_opts_from_config(bx_scheduler_opts_t *opts)
     opts->lease_s = (int)bx_config_int("request_lease_s");
     opts->batch = 500;
     opts->max_attempts = 10;
+    long relay_ms = bx_config_int("outbox_relay_ms"), slow_ms = bx_config_int("scheduler_tick_ms");
+    opts->slow_every = relay_ms > 0 && slow_ms > relay_ms ? (int)(slow_ms / relay_ms) : 1;
 }
 
 bx_scheduler_t *bx_scheduler_new(const bx_scheduler_opts_t *opts)
@@ -151,7 +153,7 @@ static long s_relay(bx_scheduler_t *self, const char *batch, const char *lease)
 static long s_purge_idem(bx_scheduler_t *self, const char *batch, const char *lease)
 {
     (void)lease;
-    if (self->ticks % S_IDEM_EVERY)
+    if ((self->ticks / (uint64_t)self->opts.slow_every) % S_IDEM_EVERY)
         return 0;
     const char *params[] = {batch};
     return s_sweep(self, "sched_idem_purge", 1, params, 0);
@@ -160,14 +162,15 @@ static long s_purge_idem(bx_scheduler_t *self, const char *batch, const char *le
 typedef struct {
     const char *name; /* for logs and the "task" label */
     long (*fn)(bx_scheduler_t *self, const char *batch, const char *lease);
+    int every_tick; /* 1: every tick; 0: every opts.slow_every ticks */
 } s_task_t;
 
 /* In this order: a request that exhausted its attempts fails before it could be sent again. */
 static const s_task_t s_tasks[] = {
-    {"give_up", s_give_up},
-    {"redispatch", s_redispatch},
-    {"outbox_relay", s_relay},
-    {"idempotency_expiry", s_purge_idem},
+    {"give_up", s_give_up, 0},
+    {"redispatch", s_redispatch, 0},
+    {"outbox_relay", s_relay, 1},
+    {"idempotency_expiry", s_purge_idem, 0},
 };
 
 /* Reads and drops the broker's answers (ACK/NAK/REPLY): the scheduler needs none of them. */
@@ -195,7 +198,10 @@ void bx_scheduler_tick(void *arg)
     bx_metric_t *rows = bx_metrics_counter("bx_scheduler_rows_total",
                                            "Rows handled by each scheduler sweep.", "task");
     double started = bx_metrics_now();
+    int slow = self->ticks % (uint64_t)self->opts.slow_every == 0;
     for (size_t i = 0; i < sizeof s_tasks / sizeof s_tasks[0]; i++) {
+        if (!s_tasks[i].every_tick && !slow)
+            continue;
         long n = s_tasks[i].fn(self, batch, lease);
         if (n > 0) {
             BX_INFO("scheduler %s: %ld rows", s_tasks[i].name, n);

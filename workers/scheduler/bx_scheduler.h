@@ -14,10 +14,14 @@ typedef struct {
     int lease_s;          /* lease given to a re-dispatched or relayed request */
     int batch;            /* rows per statement */
     int max_attempts;     /* a request started this often and still unfinished fails */
+    int slow_every;       /* give-up, re-dispatch and key expiry run every this many ticks;
+                             the outbox relay runs every tick (a follow-up job waits at most
+                             one tick for its relay) */
 } bx_scheduler_opts_t;
 
-/* Fills opts from the configuration (pg_dsn, broker_endpoint, request_lease_s) and the
- * built-in batch (500) and attempt cap (10). Strings are borrowed from the config. */
+/* Fills opts from the configuration (pg_dsn, broker_endpoint, request_lease_s; slow_every
+ * from scheduler_tick_ms / outbox_relay_ms, the scheduler's tick being outbox_relay_ms)
+ * and the built-in batch (500) and attempt cap (10). Strings are borrowed from the config. */
 void bx_scheduler_opts_from_config(bx_scheduler_opts_t *opts);
 
 /* Creates a scheduler; PostgreSQL is connected lazily (and again after a failure).

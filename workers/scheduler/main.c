@@ -1,5 +1,7 @@
 /* bx-worker-scheduler: registers as the presence-only "scheduler" service (so the broker and
- * /readyz see it alive) and runs the bx_scheduler sweeps as its tick. */
+ * /readyz see it alive) and runs the bx_scheduler sweeps as its tick: every outbox_relay_ms
+ * (the relay), the other sweeps every scheduler_tick_ms. */
+#include "bx_config.h"
 #include "bx_scheduler.h"
 #include "bx_wire.h"
 #include "bx_worker.h"
@@ -13,7 +15,10 @@ int main(void)
     bx_scheduler_opts_t sopts;
     bx_scheduler_opts_from_config(&sopts);
     bx_scheduler_t *sched = bx_scheduler_new(&sopts);
-    bx_worker_opts_t wopts = {.service = BX_SVC_SCHEDULER, .tick = bx_scheduler_tick, .arg = sched};
+    bx_worker_opts_t wopts = {.service = BX_SVC_SCHEDULER,
+                              .tick = bx_scheduler_tick,
+                              .tick_ms = (int)bx_config_int("outbox_relay_ms"),
+                              .arg = sched};
     bx_worker_t *worker = sched ? bx_worker_new(&wopts) : NULL;
     int rc = worker ? bx_worker_run(worker, &stop) : -1;
     bx_worker_destroy(&worker);
