@@ -49,30 +49,12 @@ typedef struct {
     long confirmed;
 } s_run_t;
 
-typedef struct {
-    char *buf;
-    size_t len;
-} s_buf_t;
-
-static size_t s_collect(char *data, size_t size, size_t n, void *arg)
-{
-    s_buf_t *b = arg;
-    char *grown = realloc(b->buf, b->len + size * n + 1);
-    if (!grown)
-        return 0;
-    memcpy(grown + b->len, data, size * n);
-    b->buf = grown;
-    b->len += size * n;
-    b->buf[b->len] = '\0';
-    return size * n;
-}
-
 /* One request on the connection c as customer u; *doc gets the parsed body (may be NULL). */
 static long s_call(s_run_t *r, CURL *c, int u, const char *method, const char *path,
                    const char *body, json_t **doc)
 {
     char url[512], auth[HS_TOKEN_MAX + 32];
-    s_buf_t out = {0};
+    hs_buf_t out = {0};
     long status = 0;
     struct curl_slist *h = NULL;
     snprintf(url, sizeof url, "%s%s", r->b->base, path);
@@ -84,7 +66,7 @@ static long s_call(s_run_t *r, CURL *c, int u, const char *method, const char *p
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, hs_collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
     curl_easy_setopt(c, CURLOPT_HTTPGET, body ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);

@@ -75,6 +75,15 @@ bx_err_t hs_users(hs_bench_t *b);
  * per-user and per-order limits high enough for the load. */
 bx_err_t hs_event(hs_bench_t *b, int seats, int per_row, int ga, hs_event_t *ev);
 
+/* A response body growing as curl hands it over (NUL-terminated; the caller frees buf). */
+typedef struct {
+    char *buf;  /* body */
+    size_t len; /* bytes */
+} hs_buf_t;
+
+/* CURLOPT_WRITEFUNCTION appending to the hs_buf_t arg (CURLOPT_WRITEDATA). */
+size_t hs_collect(char *data, size_t size, size_t n, void *arg);
+
 /* Blocking API call as the partner: method path body; status returned, *doc (may be NULL)
  * receives the parsed answer (caller decrefs). */
 long hs_api(hs_bench_t *b, const char *method, const char *path, const char *body, json_t **doc);

@@ -17,14 +17,9 @@
 
 /* ---- HTTP (setup only: blocking) ---- */
 
-typedef struct {
-    char *buf;  /* body */
-    size_t len; /* bytes */
-} s_buf_t;
-
-static size_t s_collect(char *data, size_t size, size_t n, void *arg)
+size_t hs_collect(char *data, size_t size, size_t n, void *arg)
 {
-    s_buf_t *b = arg;
+    hs_buf_t *b = arg;
     char *grown = realloc(b->buf, b->len + size * n + 1);
     if (!grown)
         return 0;
@@ -38,7 +33,7 @@ static size_t s_collect(char *data, size_t size, size_t n, void *arg)
 long hs_api(hs_bench_t *b, const char *method, const char *path, const char *body, json_t **doc)
 {
     char url[512], auth[HS_TOKEN_MAX + 32];
-    s_buf_t out = {0};
+    hs_buf_t out = {0};
     long status = 0;
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
@@ -50,7 +45,7 @@ long hs_api(hs_bench_t *b, const char *method, const char *path, const char *bod
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, hs_collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
     if (body)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bx_util.h"
+#include "fd_cat_page.h"
 #include "fd_catalog.h"
 
 static const char *const s_kinds[] = {"percent", "fixed", NULL};
@@ -273,9 +274,8 @@ static const char *const s_list_keys[] = {"org_id", "limit", NULL};
 
 static void s_list(fd_req_t *req)
 {
-    char limit[8], a[64], after[64], next[FD_CAT_CURSOR_MAX + 1] = "";
+    char limit[8], a[64], after[64];
     long max = 0;
-    bx_err_t err = BX_OK;
     bx_pg_t *pg = fd_cat_db(req);
     const char *org = fd_query(req, "org_id");
     if (!pg || !fd_cat_limit(req, &max, limit) ||
@@ -287,21 +287,7 @@ static void s_list(fd_req_t *req)
     }
     const char *p[] = {fd_who(req)->user_id, fd_cat_admin(req) ? "1" : "0", org,
                        after[0] ? a : NULL,  after[0] ? after : NULL,       limit};
-    PGresult *res = bx_pg_query(pg, "co_promo_list", 6, p, &err);
-    if (!res) {
-        fd_cat_fail(req, pg, err, NULL);
-        return;
-    }
-    json_t *data = json_array();
-    int n = PQntuples(res);
-    for (int i = 0; data && i < n; i++)
-        json_array_append_new(data, fd_cat_json(bx_pg_val(res, i, 0)));
-    if (n > 0 && n == max)
-        fd_cat_cursor_encode(bx_pg_val(res, n - 1, 1), bx_pg_val(res, n - 1, 2), next, sizeof next);
-    PQclear(res);
-    fd_reply_json(req, 200,
-                  fd_document(data, fd_cat_links(req, "/api/v1/promo-codes", s_list_keys,
-                                                 next[0] ? next : NULL)));
+    fd_cat_page(req, pg, "co_promo_list", 6, p, max, "/api/v1/promo-codes", s_list_keys);
 }
 
 /* The event path parameter when the caller manages its organization. Answers 404 and

@@ -138,6 +138,11 @@ void hf_customer(hf_sys_t *sys, char *tok, size_t cap, char *uid)
     s_mint(sys, "customer", NULL, tok, cap, uid);
 }
 
+void hf_token(hf_sys_t *sys, const char *role, char *tok, size_t cap, char *uid_out)
+{
+    s_mint(sys, role, NULL, tok, cap, uid_out);
+}
+
 /* Appends to a growing SQL text (test values only). */
 static void s_append(char **buf, size_t *len, size_t *cap, const char *text)
 {
@@ -390,4 +395,58 @@ static void s_event(hf_sys_t *sys, int rows, int per_row, int ga_capacity, hf_ev
     s_expect(sys, "POST", path, NULL, 200);
     snprintf(path, sizeof path, "/api/v1/events/%s", ev->id);
     s_expect(sys, "PUT", path, hf_j("{'status':'on_sale'}"), 200);
+}
+
+/* ---- assertions and steps the suites share ---- */
+
+void hf_problem(const bx_httpc_resp_t *r, long status, const char *slug, int line)
+{
+    char ct[128], want[128];
+    ck_assert_msg(r->status == status, "line %d: want %ld, got %ld: %s", line, status, r->status,
+                  r->body);
+    ck_assert(bx_httpc_header(r, "Content-Type", ct, sizeof ct));
+    ck_assert_msg(strstr(ct, "application/problem+json"), "line %d: content type %s", line, ct);
+    snprintf(want, sizeof want, "https://boxoffice.dev/problems/%s", slug);
+    ck_assert_msg(r->json && hf_str(r->json, "type") && !strcmp(hf_str(r->json, "type"), want),
+                  "line %d: type in %s", line, r->body);
+}
+
+void hf_hold(hf_sys_t *sys, const hf_event_t *ev, const char *tok, const char *body, char id[37])
+{
+    char path[160];
+    const char *h[] = {"Prefer: wait=15", NULL};
+    snprintf(path, sizeof path, "/api/v1/events/%s/inventory/hold", ev->id);
+    bx_httpc_resp_t r = hf_call(sys, "POST", path, tok, body, h);
+    HF_EXPECT(r, 201);
+    bx_strlcpy(id, hf_str(r.json, "data.id"), 37);
+    bx_httpc_free(&r);
+}
+
+bx_httpc_resp_t hf_on_hold(hf_sys_t *sys, const char *method, const hf_event_t *ev,
+                           const char *hold, const char *tok)
+{
+    char path[256];
+    const char *h[] = {"Prefer: wait=10", NULL};
+    snprintf(path, sizeof path, "/api/v1/events/%s/inventory/hold/%s", ev->id, hold);
+    return hf_call(sys, method, path, tok, NULL, h);
+}
+
+void hf_settings(hf_sys_t *sys, const hf_event_t *ev, const char *settings)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/api/v1/events/%s/inventory", ev->id);
+    bx_httpc_resp_t r =
+        hf_call(sys, "PUT", path, sys->partner, hf_j("{'settings':%s}", settings), NULL);
+    HF_EXPECT(r, 200);
+    bx_httpc_free(&r);
+}
+
+const char *hf_seat_state(hf_sys_t *sys, const hf_event_t *ev, const char *label)
+{
+    static char state[16];
+    char *v = hf_text(sys, "SELECT state FROM event_seats WHERE event_id = '%s' AND label = '%s'",
+                      ev->id, label);
+    bx_strlcpy(state, v ? v : "", sizeof state);
+    free(v);
+    return state;
 }

@@ -65,6 +65,10 @@ void hf_worker_start(hf_sys_t *sys, int i);
  * (37 bytes) when uid is not NULL. */
 void hf_customer(hf_sys_t *sys, char *tok, size_t cap, char *uid);
 
+/* A user with role and a session, and its token into tok (cap bytes); its id into uid_out
+ * (37 bytes) when uid_out is not NULL. */
+void hf_token(hf_sys_t *sys, const char *role, char *tok, size_t cap, char *uid_out);
+
 /* n customers at once (one SQL statement for the users, one for the sessions); toks[i]
  * receives a new token string (caller frees each). */
 void hf_customers(hf_sys_t *sys, int n, char **toks);
@@ -92,5 +96,28 @@ long hf_int(json_t *j, const char *path);
  * only), as a number (-1 when NULL) or a new string (caller frees). */
 long hf_num(hf_sys_t *sys, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *hf_text(hf_sys_t *sys, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Asserts r's status is st (the caller's file and line in the message). */
+#define HF_EXPECT(r, st)                                                                           \
+    ck_assert_msg((r).status == (st), "%s:%d: want %d, got %ld: %s", __FILE__, __LINE__, (st),     \
+                  (r).status, (r).body ? (r).body : "")
+
+/* Asserts r is an RFC 9457 problem: status, application/problem+json and type
+ * https://boxoffice.dev/problems/<slug>; line is the caller's (HF_PROBLEM). */
+void hf_problem(const bx_httpc_resp_t *r, long status, const char *slug, int line);
+#define HF_PROBLEM(r, st, slug) hf_problem(&(r), (st), (slug), __LINE__)
+
+/* Holds body on ev as tok (waiting for the result), expects 201, copies the hold id. */
+void hf_hold(hf_sys_t *sys, const hf_event_t *ev, const char *tok, const char *body, char id[37]);
+
+/* method (GET, DELETE) on hold of ev as tok, waiting for the result. */
+bx_httpc_resp_t hf_on_hold(hf_sys_t *sys, const char *method, const hf_event_t *ev,
+                           const char *hold, const char *tok);
+
+/* Puts ev's inventory settings (JSON text) as the partner; expects 200. */
+void hf_settings(hf_sys_t *sys, const hf_event_t *ev, const char *settings);
+
+/* The state of ev's seat label ("" when none), in a static buffer. */
+const char *hf_seat_state(hf_sys_t *sys, const hf_event_t *ev, const char *label);
 
 #endif

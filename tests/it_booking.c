@@ -24,36 +24,7 @@
 static hf_sys_t s_sys;
 static char s_scanner[4096];
 
-#define S_EXPECT(r, st)                                                                            \
-    ck_assert_msg((r).status == (st), "%s:%d: want %d, got %ld: %s", __FILE__, __LINE__, (st),     \
-                  (r).status, (r).body ? (r).body : "")
-
 static const char *const s_wait[] = {"Prefer: wait=15", NULL};
-
-/* A token of a new user with role, minted with the suite's key. */
-static void s_token(const char *role, char *tok, size_t cap)
-{
-    char dir[300], uid[37], sid[37], jti[37];
-    snprintf(dir, sizeof dir, "%s/keys", s_sys.dir);
-    bx_jwt_ring_t *ring = bx_jwt_ring_load(dir, "boxoffice");
-    ck_assert_ptr_nonnull(ring);
-    bx_uuid_v7(uid), bx_uuid_v7(sid), bx_uuid_v7(jti);
-    free(hf_text(&s_sys,
-                 "INSERT INTO users (id, email, password_hash, role) VALUES ('%s', '%s@t.test', "
-                 "'x', '%s'); INSERT INTO sessions (id, user_id, expires_at) VALUES ('%s', '%s', "
-                 "now() + interval '1 day')",
-                 uid, uid, role, sid, uid));
-    long now = (long)(bx_now_ms() / 1000);
-    json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "iss", "boxoffice", "sub", uid,
-                          "sid", sid, "role", role, "jti", jti, "iat", (json_int_t)now, "exp",
-                          (json_int_t)(now + 7200));
-    char *t = bx_jwt_sign(ring, c);
-    ck_assert_ptr_nonnull(t);
-    bx_strlcpy(tok, t, cap);
-    free(t);
-    json_decref(c);
-    bx_jwt_ring_destroy(&ring);
-}
 
 static void s_setup(void)
 {
@@ -67,7 +38,7 @@ static void s_setup(void)
     hf_spawn(&s_sys, "bx-worker-checkout", NULL);
     hf_spawn(&s_sys, "bx-worker-payment", NULL);
     hf_spawn(&s_sys, "bx-worker-ticket", NULL);
-    s_token("scanner", s_scanner, sizeof s_scanner);
+    hf_token(&s_sys, "scanner", s_scanner, sizeof s_scanner, NULL);
 }
 
 static void s_teardown(void)
@@ -77,24 +48,13 @@ static void s_teardown(void)
 
 /* ---- steps ---- */
 
-/* Holds body on ev as tok; the hold id into hold. */
-static void s_hold(const hf_event_t *ev, const char *tok, const char *body, char hold[37])
-{
-    char path[160];
-    snprintf(path, sizeof path, "/api/v1/events/%s/inventory/hold", ev->id);
-    bx_httpc_resp_t r = hf_call(&s_sys, "POST", path, tok, body, s_wait);
-    S_EXPECT(r, 201);
-    bx_strlcpy(hold, hf_str(r.json, "data.id"), 37);
-    bx_httpc_free(&r);
-}
-
 /* Checks out hold (with promo, may be NULL); returns the booking document (caller frees). */
 static bx_httpc_resp_t s_checkout(const char *tok, const char *hold, const char *promo)
 {
     const char *body = promo ? hf_j("{'hold_id': '%s', 'promo_code': '%s'}", hold, promo)
                              : hf_j("{'hold_id': '%s'}", hold);
     bx_httpc_resp_t r = hf_call(&s_sys, "POST", "/api/v1/bookings", tok, body, s_wait);
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.status"), "pending_payment");
     return r;
 }
@@ -147,7 +107,7 @@ static char *s_qr_decode(const char *tok, const char *ticket)
     char path[160], file[400], cmd[600], out[1024] = "";
     snprintf(path, sizeof path, "/api/v1/tickets/%s/qr.png", ticket);
     bx_httpc_resp_t r = hf_call(&s_sys, "GET", path, tok, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     snprintf(file, sizeof file, "%s/ticket-%s.png", s_sys.dir, ticket);
     FILE *f = fopen(file, "wb");
     ck_assert_ptr_nonnull(f);
@@ -186,17 +146,17 @@ START_TEST(booking_end_to_end)
                                 hf_j("{'service_fee_minor': 100, 'cancel_fee_bp': 1000, "
                                      "'cancel_deadline_h': 24}"),
                                 NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "POST", "/api/v1/promo-codes", s_sys.partner,
                 hf_j("{'code': 'E2E10', 'kind': 'percent', 'value': 1000, 'event_id': '%s'}",
                      ev.id),
                 NULL);
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     bx_httpc_free(&r);
 
     /* hold A1 and A2 (Standard, 5000 each), check out with the code in lower case */
-    s_hold(&ev, tok, hf_j("{'seats': ['A1', 'A2']}"), hold);
+    hf_hold(&s_sys, &ev, tok, hf_j("{'seats': ['A1', 'A2']}"), hold);
     r = s_checkout(tok, hold, "e2e10");
     bx_strlcpy(booking, hf_str(r.json, "data.id"), sizeof booking);
     long subtotal = hf_int(r.json, "data.attributes.subtotal_minor");
@@ -227,7 +187,7 @@ START_TEST(booking_end_to_end)
     bx_httpc_free(&r);
     snprintf(path, sizeof path, "/api/v1/bookings/%s", booking);
     r = hf_call(&s_sys, "GET", path, tok, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.status"), "confirmed");
     ck_assert_int_eq(hf_int(r.json, "data.attributes.paid_minor"), total);
     bx_httpc_free(&r);
@@ -247,10 +207,10 @@ START_TEST(booking_end_to_end)
     char *p1 = s_qr_decode(tok, t1);
     ck_assert_msg(strlen(p1) > 20, "QR decoded to '%s'", p1);
     r = s_checkin(p1, "north");
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     r = s_checkin(p1, "south");
-    S_EXPECT(r, 409);
+    HF_EXPECT(r, 409);
     bx_httpc_free(&r);
     free(p1);
     char *q2 = s_qr_decode(tok, t2);
@@ -280,7 +240,7 @@ START_TEST(booking_end_to_end)
                             ev.id),
                      2);
     r = s_checkin(p2, "north");
-    S_EXPECT(r, 409);
+    HF_EXPECT(r, 409);
     bx_httpc_free(&r);
 }
 END_TEST
@@ -292,7 +252,7 @@ START_TEST(event_cancel_refunds_everyone)
     hf_event(&s_sys, 3, 10, 100, &ev);
     for (int i = 0; i < 2; i++) {
         hf_customer(&s_sys, tok[i], sizeof tok[i], NULL);
-        s_hold(&ev, tok[i], hf_j("{'tier_id': '%s', 'quantity': 2}", ev.standing), hold);
+        hf_hold(&s_sys, &ev, tok[i], hf_j("{'tier_id': '%s', 'quantity': 2}", ev.standing), hold);
         bx_httpc_resp_t r = s_checkout(tok[i], hold, NULL);
         bx_strlcpy(booking[i], hf_str(r.json, "data.id"), 37);
         bx_httpc_free(&r);

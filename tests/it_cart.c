@@ -45,21 +45,6 @@ static void s_teardown(void)
 
 /* ---- helpers ---- */
 
-#define S_EXPECT(r, st)                                                                            \
-    ck_assert_msg((r).status == (st), "%s:%d: want %d, got %ld: %s", __FILE__, __LINE__, (st),     \
-                  (r).status, (r).body ? (r).body : "")
-
-static void s_problem(bx_httpc_resp_t *r, long status, const char *slug, int line)
-{
-    char want[128];
-    ck_assert_msg(r->status == status, "line %d: want %ld, got %ld: %s", line, status, r->status,
-                  r->body);
-    snprintf(want, sizeof want, PT "%s", slug);
-    ck_assert_msg(r->json && hf_str(r->json, "type") && !strcmp(hf_str(r->json, "type"), want),
-                  "line %d: type in %s", line, r->body);
-}
-#define S_PROBLEM(r, st, slug) s_problem(&(r), (st), (slug), __LINE__)
-
 /* POSTs a hold as tok (waiting for the result), with extra headers (may be NULL). */
 static bx_httpc_resp_t s_hold_h(const hf_event_t *ev, const char *tok, const char *body,
                                 const char *extra)
@@ -68,14 +53,6 @@ static bx_httpc_resp_t s_hold_h(const hf_event_t *ev, const char *tok, const cha
     const char *h[] = {"Prefer: wait=10", extra, NULL};
     snprintf(path, sizeof path, "/api/v1/events/%s/inventory/hold", ev->id);
     return hf_call(&s_sys, "POST", path, tok, body, h);
-}
-
-static void s_hold_ok(const hf_event_t *ev, const char *tok, const char *body, char id[37])
-{
-    bx_httpc_resp_t r = s_hold_h(ev, tok, body, NULL);
-    S_EXPECT(r, 201);
-    bx_strlcpy(id, hf_str(r.json, "data.id"), 37);
-    bx_httpc_free(&r);
 }
 
 /* POST (add) or DELETE (remove) .../hold/{hold}/items; query is DELETE's "?..." or "". */
@@ -91,36 +68,6 @@ static bx_httpc_resp_t s_items(const char *method, const hf_event_t *ev, const c
 }
 #define S_ADD(ev, hold, tok, body) s_items("POST", (ev), (hold), (tok), (body), NULL, NULL)
 #define S_REMOVE(ev, hold, tok, q) s_items("DELETE", (ev), (hold), (tok), NULL, (q), NULL)
-
-static bx_httpc_resp_t s_on_hold(const char *method, const hf_event_t *ev, const char *hold,
-                                 const char *tok)
-{
-    char path[256];
-    const char *h[] = {"Prefer: wait=10", NULL};
-    snprintf(path, sizeof path, "/api/v1/events/%s/inventory/hold/%s", ev->id, hold);
-    return hf_call(&s_sys, method, path, tok, NULL, h);
-}
-
-static void s_settings(const hf_event_t *ev, const char *settings)
-{
-    char path[160];
-    snprintf(path, sizeof path, "/api/v1/events/%s/inventory", ev->id);
-    bx_httpc_resp_t r =
-        hf_call(&s_sys, "PUT", path, s_sys.partner, hf_j("{'settings':%s}", settings), NULL);
-    S_EXPECT(r, 200);
-    bx_httpc_free(&r);
-}
-
-static const char *s_seat_state(const hf_event_t *ev, const char *label)
-{
-    static char state[16];
-    char *v =
-        hf_text(&s_sys, "SELECT state FROM event_seats WHERE event_id = '%s' AND label = '%s'",
-                ev->id, label);
-    bx_strlcpy(state, v ? v : "", sizeof state);
-    free(v);
-    return state;
-}
 
 /* Every row a cart change could write, as one text: equal means nothing written. */
 static char *s_footprint(const hf_event_t *ev)
@@ -166,17 +113,17 @@ START_TEST(seats_added_and_removed_with_lines_recomputed)
     hf_event_t ev;
     char hold[37];
     hf_event(&s_sys, 3, 10, 20, &ev);
-    s_hold_ok(&ev, s_x, hf_j("{'seats':['A1']}"), hold);
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'seats':['A1']}"), hold);
     /* a Premium seat joins: a mixed hold, two lines */
     bx_httpc_resp_t r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['A5']}"));
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "data.id"), hold);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.quantity"), 2);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.seats.1.label"), "A5");
     ck_assert_int_eq(hf_int(r.json, "data.attributes.price.total_minor"), 14000);
     ck_assert_int_eq(json_array_size(hf_get(r.json, "data.attributes.price.lines")), 2);
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "A5"), "held");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A5"), "held");
     ck_assert_int_eq(hf_num(&s_sys, "SELECT count(*) FROM event_seats WHERE hold_id = '%s'", hold),
                      2);
     /* the price of Standard goes up: A1 keeps its price, the added A2 takes the new one */
@@ -186,19 +133,19 @@ START_TEST(seats_added_and_removed_with_lines_recomputed)
                          ev.standard);
     free(tier);
     r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['A2']}"));
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.quantity"), 3);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.price.total_minor"), 5000 + 6000 + 9000);
     ck_assert_int_eq(json_array_size(hf_get(r.json, "data.attributes.price.lines")), 3);
     bx_httpc_free(&r);
     /* A5 leaves: its line goes, it is back on sale and offered to the waitlist */
     r = S_REMOVE(&ev, hold, s_x, "?seats=A5");
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.quantity"), 2);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.price.total_minor"), 11000);
     ck_assert_int_eq(json_array_size(hf_get(r.json, "data.attributes.price.lines")), 2);
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "A5"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A5"), "available");
     ck_assert_int_eq(hf_num(&s_sys,
                             "SELECT count(*) FROM outbox WHERE service = 'waitlist' AND route_key "
                             "= '%s' AND payload->'seat_ids' ? (SELECT seat_id::text FROM "
@@ -209,40 +156,40 @@ START_TEST(seats_added_and_removed_with_lines_recomputed)
     /* refused, each changing nothing: every seat, a seat not in it, someone else's hold */
     char *before = s_footprint(&ev);
     r = S_REMOVE(&ev, hold, s_x, "?seats=A1,A2");
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
     r = S_REMOVE(&ev, hold, s_x, "?seats=A1,B9");
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_str_eq(hf_str(r.json, "not_held.0"), "B9");
     bx_httpc_free(&r);
     r = S_ADD(&ev, hold, s_y, hf_j("{'seats':['B1']}"));
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     r = S_REMOVE(&ev, hold, s_y, "?seats=A1");
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['Z99']}")); /* no such seat */
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
     r = S_ADD(&ev, hold, s_x, hf_j("{'tier_id':'%s','quantity':1}", ev.standing));
-    S_PROBLEM(r, 400, "validation-failed"); /* a seated hold changes by seats */
+    HF_PROBLEM(r, 400, "validation-failed"); /* a seated hold changes by seats */
     bx_httpc_free(&r);
     r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['B1'],'colour':'red'}"));
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
     r = S_REMOVE(&ev, hold, s_x, "");
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
     S_SAME(before, &ev);
     free(before);
     /* a released hold is no cart any more */
-    r = s_on_hold("DELETE", &ev, hold, s_x);
-    S_EXPECT(r, 200);
+    r = hf_on_hold(&s_sys, "DELETE", &ev, hold, s_x);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['B1']}"));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "B1"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "B1"), "available");
 }
 END_TEST
 
@@ -251,21 +198,21 @@ START_TEST(all_or_nothing_when_one_seat_is_taken)
     hf_event_t ev;
     char hold[37], other[37];
     hf_event(&s_sys, 3, 10, 20, &ev);
-    s_hold_ok(&ev, s_x, hf_j("{'seats':['B1']}"), hold);
-    s_hold_ok(&ev, s_y, hf_j("{'seats':['B5']}"), other);
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'seats':['B1']}"), hold);
+    hf_hold(&s_sys, &ev, s_y, hf_j("{'seats':['B5']}"), other);
     char *before = s_footprint(&ev);
     bx_httpc_resp_t r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['B2','B5','B6']}"));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_int_eq(json_array_size(hf_get(r.json, "unavailable")), 1);
     ck_assert_str_eq(hf_str(r.json, "unavailable.0"), "B5");
     bx_httpc_free(&r);
     S_SAME(before, &ev);
     free(before);
-    ck_assert_str_eq(s_seat_state(&ev, "B2"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "B2"), "available");
     ck_assert_int_eq(hf_num(&s_sys, "SELECT quantity FROM holds WHERE id = '%s'", hold), 1);
     /* the free ones alone go in */
     r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['B2','B3']}"));
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.quantity"), 3);
     bx_httpc_free(&r);
 }
@@ -276,59 +223,59 @@ START_TEST(per_user_and_per_order_limits_hold_across_adds)
     hf_event_t ev;
     char hold[37], second[37];
     hf_event(&s_sys, 3, 10, 20, &ev);
-    s_settings(&ev, hf_j("{'max_per_user':3}"));
-    s_hold_ok(&ev, s_x, hf_j("{'seats':['C1']}"), hold);
-    s_hold_ok(&ev, s_x, hf_j("{'seats':['C9']}"), second);
+    hf_settings(&s_sys, &ev, hf_j("{'max_per_user':3}"));
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'seats':['C1']}"), hold);
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'seats':['C9']}"), second);
     char *before = s_footprint(&ev);
     bx_httpc_resp_t r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['C2','C3']}"));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_int_eq(hf_int(r.json, "limit"), 3);
     ck_assert_int_eq(hf_int(r.json, "have"), 2);
     bx_httpc_free(&r);
     S_SAME(before, &ev);
     free(before);
     r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['C2']}"));
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     /* per order: Standard sells at most 2 per order now */
-    s_settings(&ev, hf_j("{'max_per_user':10}"));
+    hf_settings(&s_sys, &ev, hf_j("{'max_per_user':10}"));
     free(hf_text(&s_sys, "UPDATE ticket_tiers SET max_per_order = 2 WHERE id = '%s' RETURNING id",
                  ev.standard));
     r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['C3']}"));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_str_eq(hf_str(r.json, "tier_id"), ev.standard);
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "C3"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "C3"), "available");
     /* GA: a GA hold grows within the limit and the tier's capacity */
-    s_hold_ok(&ev, s_y, hf_j("{'tier_id':'%s','quantity':3}", ev.standing), second);
+    hf_hold(&s_sys, &ev, s_y, hf_j("{'tier_id':'%s','quantity':3}", ev.standing), second);
     r = S_ADD(&ev, second, s_y, hf_j("{'tier_id':'%s','quantity':2}", ev.standing));
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.quantity"), 5);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.price.total_minor"), 12500);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.price.lines.0.quantity"), 5);
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT held FROM event_ga WHERE event_id = '%s'", ev.id), 5);
     r = S_ADD(&ev, second, s_y, hf_j("{'tier_id':'%s','quantity':6}", ev.standing));
-    S_PROBLEM(r, 409, "conflict"); /* 11 > 10 per customer */
+    HF_PROBLEM(r, 409, "conflict"); /* 11 > 10 per customer */
     ck_assert_int_eq(hf_int(r.json, "limit"), 10);
     bx_httpc_free(&r);
     r = S_ADD(&ev, second, s_y, hf_j("{'seats':['C5']}"));
-    S_PROBLEM(r, 400, "validation-failed"); /* a GA hold stays GA */
+    HF_PROBLEM(r, 400, "validation-failed"); /* a GA hold stays GA */
     bx_httpc_free(&r);
     r = S_ADD(&ev, second, s_y, hf_j("{'tier_id':'%s','quantity':1}", ev.standard));
-    S_PROBLEM(r, 400, "validation-failed"); /* and one tier */
+    HF_PROBLEM(r, 400, "validation-failed"); /* and one tier */
     bx_httpc_free(&r);
     /* the Standing price changes: the next units are a line of their own */
     free(hf_text(&s_sys, "UPDATE ticket_tiers SET price_minor = 3000 WHERE id = '%s' RETURNING id",
                  ev.standing));
     r = S_ADD(&ev, second, s_y, hf_j("{'tier_id':'%s','quantity':1}", ev.standing));
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.price.total_minor"), 12500 + 3000);
     ck_assert_int_eq(json_array_size(hf_get(r.json, "data.attributes.price.lines")), 2);
     bx_httpc_free(&r);
     /* removing takes the newest units first; all of them is a release */
     r = S_REMOVE(&ev, second, s_y, "?quantity=4");
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.quantity"), 2);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.price.total_minor"), 5000);
     bx_httpc_free(&r);
@@ -339,10 +286,10 @@ START_TEST(per_user_and_per_order_limits_hold_across_adds)
                             ev.id),
                      1);
     r = S_REMOVE(&ev, second, s_y, "?quantity=2");
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
     r = S_REMOVE(&ev, second, s_y, "?quantity=0");
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT held FROM event_ga WHERE event_id = '%s'", ev.id), 2);
 }
@@ -353,33 +300,33 @@ START_TEST(orphan_rule_on_add_and_remove)
     hf_event_t ev;
     char hold[37];
     hf_event(&s_sys, 2, 10, 20, &ev);
-    s_settings(&ev, hf_j("{'orphan_rule':true}"));
-    s_hold_ok(&ev, s_x, hf_j("{'seats':['B3','B4']}"), hold);
+    hf_settings(&s_sys, &ev, hf_j("{'orphan_rule':true}"));
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'seats':['B3','B4']}"), hold);
     char *before = s_footprint(&ev);
     bx_httpc_resp_t r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['B2']}"));
-    S_PROBLEM(r, 409, "conflict"); /* B1 alone at the row's end */
+    HF_PROBLEM(r, 409, "conflict"); /* B1 alone at the row's end */
     ck_assert_str_eq(hf_str(r.json, "orphaned.0"), "B1");
     bx_httpc_free(&r);
     S_SAME(before, &ev);
     free(before);
     r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['B5']}"));
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     before = s_footprint(&ev);
     r = S_REMOVE(&ev, hold, s_x, "?seats=B4");
-    S_PROBLEM(r, 409, "conflict"); /* B4 alone between B3 and B5 */
+    HF_PROBLEM(r, 409, "conflict"); /* B4 alone between B3 and B5 */
     ck_assert_str_eq(hf_str(r.json, "orphaned.0"), "B4");
     bx_httpc_free(&r);
     S_SAME(before, &ev);
     free(before);
     r = S_REMOVE(&ev, hold, s_x, "?seats=B5");
-    S_EXPECT(r, 200); /* B5 next to the free B6 */
+    HF_EXPECT(r, 200); /* B5 next to the free B6 */
     bx_httpc_free(&r);
-    s_settings(&ev, hf_j("{'orphan_rule':false}"));
+    hf_settings(&s_sys, &ev, hf_j("{'orphan_rule':false}"));
     r = S_REMOVE(&ev, hold, s_x, "?seats=B3");
-    S_EXPECT(r, 200); /* rule off: B3 may stay alone */
+    HF_EXPECT(r, 200); /* rule off: B3 may stay alone */
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "B3"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "B3"), "available");
 }
 END_TEST
 
@@ -390,8 +337,8 @@ START_TEST(pending_booking_freezes_the_hold_and_expires_with_it)
     hf_event_t ev;
     char hold[37];
     hf_event(&s_sys, 2, 10, 20, &ev);
-    s_settings(&ev, hf_j("{'hold_ttl_s':5}"));
-    s_hold_ok(&ev, s_x, hf_j("{'seats':['A7','A8']}"), hold);
+    hf_settings(&s_sys, &ev, hf_j("{'hold_ttl_s':5}"));
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'seats':['A7','A8']}"), hold);
     s_pending_booking(&ev, hold, s_xid);
     /* checkout keeps the hold alive until the payment deadline: 9 s from now */
     free(hf_text(&s_sys,
@@ -401,13 +348,13 @@ START_TEST(pending_booking_freezes_the_hold_and_expires_with_it)
     int64_t due = bx_mono_ms() + 9000;
     char *before = s_footprint(&ev);
     bx_httpc_resp_t r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['A9']}"));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
     r = S_REMOVE(&ev, hold, s_x, "?seats=A8");
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
-    r = s_on_hold("DELETE", &ev, hold, s_x);
-    S_PROBLEM(r, 409, "conflict");
+    r = hf_on_hold(&s_sys, "DELETE", &ev, hold, s_x);
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_ptr_nonnull(strstr(hf_str(r.json, "detail"), "cancel the booking"));
     bx_httpc_free(&r);
     S_SAME(before, &ev);
@@ -419,7 +366,7 @@ START_TEST(pending_booking_freezes_the_hold_and_expires_with_it)
                             "'active'",
                             hold),
                      1);
-    ck_assert_str_eq(s_seat_state(&ev, "A7"), "held");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A7"), "held");
     /* the extended one passes: hold expired, seats back, booking expired */
     long waited = -1;
     for (int i = 0; i < 60 && waited < 0; i++) {
@@ -434,8 +381,8 @@ START_TEST(pending_booking_freezes_the_hold_and_expires_with_it)
     }
     ck_assert_msg(waited >= 0 && waited <= 4000, "booking expired %ld ms after the deadline",
                   waited);
-    ck_assert_str_eq(s_seat_state(&ev, "A7"), "available");
-    ck_assert_str_eq(s_seat_state(&ev, "A8"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A7"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A8"), "available");
 }
 END_TEST
 
@@ -489,7 +436,7 @@ START_TEST(stream_shows_holds_cart_changes_and_releases_within_a_second)
                   "no ready event: %s", buf);
     /* another user holds C5: the watcher sees it held within a second */
     int64_t t0 = bx_mono_ms();
-    s_hold_ok(&ev, s_y, hf_j("{'seats':['C5']}"), hold);
+    hf_hold(&s_sys, &ev, s_y, hf_j("{'seats':['C5']}"), hold);
     ck_assert_msg(s_stream_until(fd, buf, sizeof buf, &len, "\"label\":\"C5\"", 1000),
                   "C5 not seen within 1 s: %s", buf);
     long ms = (long)(bx_mono_ms() - t0);
@@ -498,16 +445,16 @@ START_TEST(stream_shows_holds_cart_changes_and_releases_within_a_second)
     ck_assert_ptr_nonnull(strstr(buf, "\"state\":\"held\""));
     /* a cart change and a GA hold too */
     bx_httpc_resp_t r = S_ADD(&ev, hold, s_y, hf_j("{'seats':['C6']}"));
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     ck_assert(s_stream_until(fd, buf, sizeof buf, &len, "\"label\":\"C6\"", 1000));
-    s_hold_ok(&ev, s_x, hf_j("{'tier_id':'%s','quantity':4}", ev.standing), mine);
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'tier_id':'%s','quantity':4}", ev.standing), mine);
     ck_assert(s_stream_until(fd, buf, sizeof buf, &len, "\"held\":4", 1000));
     /* the release: C5 and C6 available again */
     len = 0;
     buf[0] = '\0';
-    r = s_on_hold("DELETE", &ev, hold, s_y);
-    S_EXPECT(r, 200);
+    r = hf_on_hold(&s_sys, "DELETE", &ev, hold, s_y);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     ck_assert(s_stream_until(fd, buf, sizeof buf, &len, "\"state\":\"available\"", 1000));
     ck_assert_ptr_nonnull(strstr(buf, "\"label\":\"C5\""));
@@ -530,7 +477,7 @@ START_TEST(admission_token_is_stored_with_the_hold)
                  ev.id));
     usleep(1100 * 1000); /* the frontdoor caches room settings for a second */
     bx_httpc_resp_t r = s_hold_h(&ev, s_x, hf_j("{'seats':['A1']}"), NULL);
-    S_PROBLEM(r, 403, "forbidden");
+    HF_PROBLEM(r, 403, "forbidden");
     bx_httpc_free(&r);
     /* an admission token as the gatekeeper signs it */
     snprintf(path, sizeof path, "%s/keys", s_sys.dir);
@@ -547,7 +494,7 @@ START_TEST(admission_token_is_stored_with_the_hold)
     ck_assert_ptr_nonnull(tok);
     snprintf(hdr, sizeof hdr, "Admission-Token: %s", tok);
     r = s_hold_h(&ev, s_x, hf_j("{'seats':['A1']}"), hdr);
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     bx_strlcpy(hold, hf_str(r.json, "data.id"), sizeof hold);
     bx_httpc_free(&r);
     char *jti = hf_text(&s_sys, "SELECT admission_jti FROM holds WHERE id = '%s'", hold);
@@ -557,10 +504,10 @@ START_TEST(admission_token_is_stored_with_the_hold)
                      (long)c.exp);
     /* adding to the cart goes through the gate too */
     r = S_ADD(&ev, hold, s_x, hf_j("{'seats':['A2']}"));
-    S_PROBLEM(r, 403, "forbidden");
+    HF_PROBLEM(r, 403, "forbidden");
     bx_httpc_free(&r);
     r = s_items("POST", &ev, hold, s_x, hf_j("{'seats':['A2']}"), NULL, hdr);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     /* someone else's hold made without a room stores nothing */
     free(hf_text(&s_sys,
@@ -568,7 +515,7 @@ START_TEST(admission_token_is_stored_with_the_hold)
                  "RETURNING event_id",
                  ev.id));
     usleep(1100 * 1000);
-    s_hold_ok(&ev, s_y, hf_j("{'seats':['B1']}"), hold);
+    hf_hold(&s_sys, &ev, s_y, hf_j("{'seats':['B1']}"), hold);
     ck_assert_int_eq(hf_num(&s_sys,
                             "SELECT count(*) FROM holds WHERE id = '%s' AND "
                             "admission_jti IS NULL AND admission_exp IS NULL",

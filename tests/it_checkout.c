@@ -29,33 +29,6 @@ static char s_x[4096], s_y[4096];
 static char s_xid[37], s_yid[37];
 static char s_admin[4096];
 
-/* An admin token signed with the suite's key. */
-static void s_mint_admin(void)
-{
-    char uid[37], sid[37], jti[37], dir[300];
-    bx_uuid_v7(uid);
-    bx_uuid_v7(sid);
-    bx_uuid_v7(jti);
-    free(hf_text(&s_sys,
-                 "INSERT INTO users (id, email, password_hash, role) VALUES ('%s', '%s@t.test', "
-                 "'x', 'admin'); INSERT INTO sessions (id, user_id, expires_at) VALUES ('%s', "
-                 "'%s', now() + interval '1 day')",
-                 uid, uid, sid, uid));
-    snprintf(dir, sizeof dir, "%s/keys", s_sys.dir);
-    bx_jwt_ring_t *ring = bx_jwt_ring_load(dir, "boxoffice");
-    ck_assert_ptr_nonnull(ring);
-    long now = (long)(bx_now_ms() / 1000);
-    json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "iss", "boxoffice", "sub", uid,
-                          "sid", sid, "role", "admin", "jti", jti, "iat", (json_int_t)now, "exp",
-                          (json_int_t)(now + 3600));
-    char *t = bx_jwt_sign(ring, c);
-    json_decref(c);
-    bx_jwt_ring_destroy(&ring);
-    ck_assert_ptr_nonnull(t);
-    bx_strlcpy(s_admin, t, sizeof s_admin);
-    free(t);
-}
-
 static void s_setup(void)
 {
     const char *env[] = {"BOXOFFICE_WORKER_CREDIT=4", NULL};
@@ -63,7 +36,7 @@ static void s_setup(void)
     hf_spawn(&s_sys, "bx-worker-checkout", NULL);
     hf_customer(&s_sys, s_x, sizeof s_x, s_xid);
     hf_customer(&s_sys, s_y, sizeof s_y, s_yid);
-    s_mint_admin();
+    hf_token(&s_sys, "admin", s_admin, sizeof s_admin, NULL);
 }
 
 static void s_teardown(void)
@@ -73,33 +46,7 @@ static void s_teardown(void)
 
 /* ---- helpers ---- */
 
-#define S_EXPECT(r, st)                                                                            \
-    ck_assert_msg((r).status == (st), "%s:%d: want %d, got %ld: %s", __FILE__, __LINE__, (st),     \
-                  (r).status, (r).body ? (r).body : "")
-
-static void s_problem(bx_httpc_resp_t *r, long status, const char *slug, int line)
-{
-    char want[128];
-    ck_assert_msg(r->status == status, "line %d: want %ld, got %ld: %s", line, status, r->status,
-                  r->body);
-    snprintf(want, sizeof want, PT "%s", slug);
-    ck_assert_msg(r->json && hf_str(r->json, "type") && !strcmp(hf_str(r->json, "type"), want),
-                  "line %d: type in %s", line, r->body);
-}
-#define S_PROBLEM(r, st, slug) s_problem(&(r), (st), (slug), __LINE__)
-
 static const char *const s_wait[] = {"Prefer: wait=15", NULL};
-
-/* Holds body on ev as tok, expects 201, copies the hold id. */
-static void s_hold(const hf_event_t *ev, const char *tok, const char *body, char id[37])
-{
-    char path[160];
-    snprintf(path, sizeof path, "/api/v1/events/%s/inventory/hold", ev->id);
-    bx_httpc_resp_t r = hf_call(&s_sys, "POST", path, tok, body, s_wait);
-    S_EXPECT(r, 201);
-    bx_strlcpy(id, hf_str(r.json, "data.id"), 37);
-    bx_httpc_free(&r);
-}
 
 static bx_httpc_resp_t s_book(const char *tok, const char *hold, const char *code)
 {
@@ -115,7 +62,7 @@ static bx_httpc_resp_t s_book(const char *tok, const char *hold, const char *cod
 static void s_book_ok(const char *tok, const char *hold, const char *code, char id[37])
 {
     bx_httpc_resp_t r = s_book(tok, hold, code);
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.status"), "pending_payment");
     bx_strlcpy(id, hf_str(r.json, "data.id"), 37);
     bx_httpc_free(&r);
@@ -132,7 +79,7 @@ static bx_httpc_resp_t s_cancel(const char *tok, const char *booking)
 static void s_promo(const char *body, char id[37])
 {
     bx_httpc_resp_t r = hf_call(&s_sys, "POST", "/api/v1/promo-codes", s_sys.partner, body, NULL);
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     if (id)
         bx_strlcpy(id, hf_str(r.json, "data.id"), 37);
     bx_httpc_free(&r);
@@ -143,19 +90,8 @@ static void s_settings(const hf_event_t *ev, const char *body)
     char path[160];
     snprintf(path, sizeof path, "/api/v1/events/%s/booking-settings", ev->id);
     bx_httpc_resp_t r = hf_call(&s_sys, "PUT", path, s_sys.partner, body, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
-}
-
-static const char *s_seat_state(const hf_event_t *ev, const char *label)
-{
-    static char state[16];
-    char *v =
-        hf_text(&s_sys, "SELECT state FROM event_seats WHERE event_id = '%s' AND label = '%s'",
-                ev->id, label);
-    bx_strlcpy(state, v ? v : "", sizeof state);
-    free(v);
-    return state;
 }
 
 static long s_writes(void)
@@ -183,9 +119,9 @@ START_TEST(checkout_prices_tiers_promo_fee_and_new_york_tax_and_keeps_the_hold)
         1);
     s_settings(&ev, "{\"service_fee_bp\":1000,\"service_fee_minor\":100}");
     s_promo(hf_j("{'code':'save10','kind':'percent','value':1000,'event_id':'%s'}", ev.id), NULL);
-    s_hold(&ev, s_x, "{\"seats\":[\"A4\",\"A5\"]}", hold); /* Standard 5000 + Premium 9000 */
+    hf_hold(&s_sys, &ev, s_x, "{\"seats\":[\"A4\",\"A5\"]}", hold); /* Standard 5000 + Premium 9000 */
     bx_httpc_resp_t r = s_book(s_x, hold, "Save10");
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     bx_strlcpy(booking, hf_str(r.json, "data.id"), sizeof booking);
     /* discount 500 + 900; fee 10% of 12600 + 2 x 100 = 1460; taxes on 4500 and 8100:
      * state 4% 180 + 324, city 4.5% 203 + 365 (202.5 and 364.5 half up), MCTD 0.375% 17 + 30 */
@@ -211,31 +147,31 @@ START_TEST(checkout_prices_tiers_promo_fee_and_new_york_tax_and_keeps_the_hold)
     ck_assert_int_eq(hf_num(&s_sys, "SELECT uses FROM promo_codes WHERE code = 'SAVE10'"), 1);
     /* a second checkout of the hold answers the same booking, nothing new */
     r = s_book(s_x, hold, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "data.id"), booking);
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT count(*) FROM bookings WHERE hold_id = '%s'", hold), 1);
     /* someone else's hold does not exist for them */
     r = s_book(s_y, hold, NULL);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     /* the booking: owner and the organization see it, nobody else */
     char path[128];
     snprintf(path, sizeof path, "/api/v1/bookings/%s", booking);
     r = hf_call(&s_sys, "GET", path, s_x, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", path, s_sys.partner, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", path, s_admin, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", path, s_y, NULL, NULL);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", path, s_sys.other_partner, NULL, NULL);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
 }
 END_TEST
@@ -245,22 +181,22 @@ START_TEST(released_and_expired_holds_cannot_be_booked)
     hf_event_t ev;
     char hold[37], path[200];
     hf_event(&s_sys, 3, 10, 20, &ev);
-    s_hold(&ev, s_x, "{\"seats\":[\"B1\"]}", hold);
+    hf_hold(&s_sys, &ev, s_x, "{\"seats\":[\"B1\"]}", hold);
     snprintf(path, sizeof path, "/api/v1/events/%s/inventory/hold/%s", ev.id, hold);
     bx_httpc_resp_t r = hf_call(&s_sys, "DELETE", path, s_x, NULL, s_wait);
     ck_assert_msg(r.status == 200, "release: %ld %s", r.status, r.body);
     bx_httpc_free(&r);
     r = s_book(s_x, hold, NULL);
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
-    s_hold(&ev, s_x, "{\"seats\":[\"B2\"]}", hold);
+    hf_hold(&s_sys, &ev, s_x, "{\"seats\":[\"B2\"]}", hold);
     ck_assert_int_eq(hf_num(&s_sys,
                             "UPDATE holds SET expires_at = now() - interval '1 second', "
                             "expiry_queued_at = now() WHERE id = '%s' RETURNING 1",
                             hold),
                      1);
     r = s_book(s_x, hold, NULL);
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_ptr_nonnull(strstr(r.body, "expired"));
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT count(*) FROM bookings WHERE event_id = '%s'", ev.id),
@@ -285,25 +221,25 @@ START_TEST(promo_window_min_quantity_and_per_customer_limit)
                  "'per_user_limit':1}",
                  ev.id),
             NULL);
-    s_hold(&ev, s_x, "{\"seats\":[\"C1\"]}", h1);
+    hf_hold(&s_sys, &ev, s_x, "{\"seats\":[\"C1\"]}", h1);
     bx_httpc_resp_t r = s_book(s_x, h1, "later");
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_ptr_nonnull(strstr(r.body, "not valid at this time"));
     bx_httpc_free(&r);
     r = s_book(s_x, h1, "THREEUP");
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_ptr_nonnull(strstr(r.body, "at least 3 tickets"));
     bx_httpc_free(&r);
     r = s_book(s_x, h1, "NOSUCHCODE");
-    S_PROBLEM(r, 422, "unprocessable");
+    HF_PROBLEM(r, 422, "unprocessable");
     bx_httpc_free(&r);
     s_book_ok(s_x, h1, "once", b);
-    s_hold(&ev, s_x, "{\"seats\":[\"C2\"]}", h2);
+    hf_hold(&s_sys, &ev, s_x, "{\"seats\":[\"C2\"]}", h2);
     r = s_book(s_x, h2, "ONCE");
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_ptr_nonnull(strstr(r.body, "per customer"));
     bx_httpc_free(&r);
-    s_hold(&ev, s_y, "{\"seats\":[\"C3\",\"C4\",\"C7\"]}", h3);
+    hf_hold(&s_sys, &ev, s_y, "{\"seats\":[\"C3\",\"C4\",\"C7\"]}", h3);
     s_book_ok(s_y, h3, "threeup", b);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT discount_minor FROM bookings WHERE id = '%s'", b), 700);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT uses FROM promo_codes WHERE code = 'ONCE'"), 1);
@@ -351,7 +287,7 @@ START_TEST(fifty_concurrent_checkouts_on_a_code_with_one_use_left_succeed_once)
     hf_customers(&s_sys, N, toks);
     for (int i = 0; i < N; i++) {
         snprintf(seat, sizeof seat, "{\"seats\":[\"%c%d\"]}", 'A' + i / 10, i % 10 + 1);
-        s_hold(&ev, toks[i], seat, hold);
+        hf_hold(&s_sys, &ev, toks[i], seat, hold);
         racers[i].tok = toks[i];
         snprintf(racers[i].body, sizeof racers[i].body,
                  "{\"hold_id\":\"%s\",\"promo_code\":\"lastone\"}", hold);
@@ -392,17 +328,17 @@ START_TEST(promo_codes_are_managed_only_by_their_organization)
     long before = s_writes();
     snprintf(path, sizeof path, "/api/v1/promo-codes/%s", id);
     bx_httpc_resp_t r = hf_call(&s_sys, "GET", path, s_sys.other_partner, NULL, NULL);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "PUT", path, s_sys.other_partner, "{\"active\":false}", NULL);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "DELETE", path, s_sys.other_partner, NULL, NULL);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "POST", "/api/v1/promo-codes", s_sys.other_partner,
                 hf_j("{'code':'STEAL','kind':'percent','value':100,'event_id':'%s'}", ev.id), NULL);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "POST", "/api/v1/promo-codes", s_x,
                 hf_j("{'code':'MINE','kind':'percent','value':100}"), NULL);
@@ -411,37 +347,37 @@ START_TEST(promo_codes_are_managed_only_by_their_organization)
     /* negative and out-of-range values */
     r = hf_call(&s_sys, "POST", "/api/v1/promo-codes", s_sys.partner,
                 hf_j("{'code':'NEG','kind':'fixed','value':-5,'currency':'EUR'}"), NULL);
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "POST", "/api/v1/promo-codes", s_sys.partner,
                 hf_j("{'code':'NEG2','kind':'percent','value':10,'max_uses':-1}"), NULL);
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "POST", "/api/v1/promo-codes", s_sys.partner,
                 hf_j("{'code':'BIG','kind':'percent','value':10001}"), NULL);
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "POST", "/api/v1/promo-codes", s_sys.partner,
                 hf_j("{'code':'orgwide','kind':'percent','value':10}"), NULL);
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
     ck_assert_int_eq(s_writes(), before);
     /* the organization's partner lists, reads and changes it */
     r = hf_call(&s_sys, "PUT", path, s_sys.partner, "{\"max_uses\":9,\"active\":false}", NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.max_uses"), 9);
     ck_assert(json_is_false(hf_get(r.json, "data.attributes.active")));
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", "/api/v1/promo-codes", s_sys.other_partner, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_ptr_null(strstr(r.body, "ORGWIDE"));
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", "/api/v1/promo-codes", s_sys.partner, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_ptr_nonnull(strstr(r.body, "ORGWIDE"));
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "DELETE", path, s_sys.partner, NULL, NULL);
-    S_EXPECT(r, 204);
+    HF_EXPECT(r, 204);
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT count(*) FROM promo_codes WHERE id = '%s'", id), 0);
 }
@@ -458,17 +394,17 @@ START_TEST(cancelling_an_unpaid_booking_returns_seats_and_the_promo_use)
                  "'max_uses':5}",
                  ev.id),
             NULL);
-    s_hold(&ev, s_x, "{\"seats\":[\"A1\"]}", hold);
+    hf_hold(&s_sys, &ev, s_x, "{\"seats\":[\"A1\"]}", hold);
     s_book_ok(s_x, hold, "BACKAGAIN", b);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT uses FROM promo_codes WHERE code = 'BACKAGAIN'"), 1);
     bx_httpc_resp_t r = s_cancel(s_y, b);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     r = s_cancel(s_x, b);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.status"), "cancelled");
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "A1"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A1"), "available");
     ck_assert_int_eq(hf_num(&s_sys, "SELECT uses FROM promo_codes WHERE code = 'BACKAGAIN'"), 0);
     ck_assert_int_eq(
         hf_num(&s_sys, "SELECT count(*) FROM promo_redemptions WHERE booking_id = '%s'", b), 0);
@@ -510,15 +446,15 @@ START_TEST(cancelling_a_confirmed_booking_refunds_by_policy_and_revokes_tickets)
     char hold[37], b[37];
     hf_event(&s_sys, 3, 10, 20, &ev);
     s_settings(&ev, "{\"service_fee_minor\":100,\"cancel_fee_bp\":1000}");
-    s_hold(&ev, s_x, "{\"seats\":[\"A2\"]}", hold);
+    hf_hold(&s_sys, &ev, s_x, "{\"seats\":[\"A2\"]}", hold);
     s_book_ok(s_x, hold, NULL, b);
     s_confirm(&ev, b, "A2");
-    ck_assert_str_eq(s_seat_state(&ev, "A2"), "sold");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A2"), "sold");
     bx_httpc_resp_t r = s_cancel(s_x, b);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.status"), "cancelled");
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "A2"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A2"), "available");
     ck_assert_int_eq(hf_num(&s_sys,
                             "SELECT count(*) FROM tickets WHERE booking_id = '%s' AND "
                             "status = 'revoked'",
@@ -538,7 +474,7 @@ START_TEST(cancelling_a_confirmed_booking_refunds_by_policy_and_revokes_tickets)
                      1);
     /* a second cancel changes nothing and refunds nothing more */
     r = s_cancel(s_x, b);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys,
                             "SELECT count(*) FROM outbox WHERE service = 'payment' AND "
@@ -560,21 +496,21 @@ START_TEST(cancel_after_the_deadline_is_409_but_the_partner_may)
                             "RETURNING 1",
                             ev.id),
                      1);
-    s_hold(&ev, s_x, "{\"seats\":[\"A3\"]}", hold);
+    hf_hold(&s_sys, &ev, s_x, "{\"seats\":[\"A3\"]}", hold);
     s_book_ok(s_x, hold, NULL, b);
     s_confirm(&ev, b, "A3");
     bx_httpc_resp_t r = s_cancel(s_x, b);
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_ptr_nonnull(strstr(r.body, "cancellations close 8760 hours"));
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "A3"), "sold");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A3"), "sold");
     ck_assert_int_eq(hf_num(&s_sys,
                             "SELECT count(*) FROM outbox WHERE service = 'payment' AND "
                             "payload->>'booking_id' = '%s'",
                             b),
                      0);
     r = s_cancel(s_sys.partner, b);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys,
                             "SELECT (payload->>'amount_minor')::int FROM outbox WHERE "
@@ -590,14 +526,14 @@ START_TEST(a_cancelled_event_cancels_and_refunds_every_booking)
     char h1[37], h2[37], b1[37], b2[37], path[128];
     hf_event(&s_sys, 3, 10, 20, &ev);
     s_settings(&ev, "{\"service_fee_minor\":150,\"cancel_fee_bp\":5000}");
-    s_hold(&ev, s_x, "{\"seats\":[\"B5\"]}", h1);
+    hf_hold(&s_sys, &ev, s_x, "{\"seats\":[\"B5\"]}", h1);
     s_book_ok(s_x, h1, NULL, b1);
     s_confirm(&ev, b1, "B5");
-    s_hold(&ev, s_y, "{\"seats\":[\"B6\"]}", h2);
+    hf_hold(&s_sys, &ev, s_y, "{\"seats\":[\"B6\"]}", h2);
     s_book_ok(s_y, h2, NULL, b2);
     snprintf(path, sizeof path, "/api/v1/events/%s/cancel", ev.id);
     bx_httpc_resp_t r = hf_call(&s_sys, "POST", path, s_sys.partner, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     long n = 0;
     for (int i = 0; i < 100 && n != 2; i++) {
@@ -619,8 +555,8 @@ START_TEST(a_cancelled_event_cancels_and_refunds_every_booking)
                             "payload->>'booking_id' = '%s'",
                             b2),
                      0);
-    ck_assert_str_eq(s_seat_state(&ev, "B5"), "blocked");
-    ck_assert_str_eq(s_seat_state(&ev, "B6"), "blocked");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "B5"), "blocked");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "B6"), "blocked");
 }
 END_TEST
 
@@ -632,17 +568,17 @@ START_TEST(history_lists_only_the_callers_bookings_newest_first_with_a_cursor)
     char tok[4096], hold[37], b1[37], b2[37], b3[37];
     hf_event(&s_sys, 3, 10, 20, &ev);
     hf_customer(&s_sys, tok, sizeof tok, NULL);
-    s_hold(&ev, tok, "{\"seats\":[\"C8\"]}", hold);
+    hf_hold(&s_sys, &ev, tok, "{\"seats\":[\"C8\"]}", hold);
     s_book_ok(tok, hold, NULL, b1);
-    s_hold(&ev, tok, "{\"seats\":[\"C9\"]}", hold);
+    hf_hold(&s_sys, &ev, tok, "{\"seats\":[\"C9\"]}", hold);
     s_book_ok(tok, hold, NULL, b2);
-    s_hold(&ev, s_y, "{\"seats\":[\"C10\"]}", hold);
+    hf_hold(&s_sys, &ev, s_y, "{\"seats\":[\"C10\"]}", hold);
     s_book_ok(s_y, hold, NULL, b3);
     bx_httpc_resp_t r = s_cancel(tok, b1);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", "/api/v1/bookings?limit=1", tok, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(json_array_size(hf_get(r.json, "data")), 1);
     ck_assert_str_eq(hf_str(r.json, "data.0.id"), b2);
     const char *next = hf_str(r.json, "links.next");
@@ -651,17 +587,17 @@ START_TEST(history_lists_only_the_callers_bookings_newest_first_with_a_cursor)
     bx_strlcpy(path, next, sizeof path);
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", path, tok, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(json_array_size(hf_get(r.json, "data")), 1);
     ck_assert_str_eq(hf_str(r.json, "data.0.id"), b1);
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", "/api/v1/bookings?status=cancelled", tok, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(json_array_size(hf_get(r.json, "data")), 1);
     ck_assert_ptr_null(strstr(r.body, b3));
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", "/api/v1/bookings?status=paid", tok, NULL, NULL);
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
 }
 END_TEST
@@ -673,32 +609,32 @@ START_TEST(bad_input_and_card_numbers_are_refused_and_nothing_is_written)
     hf_event_t ev;
     char hold[37], body[512], code[201];
     hf_event(&s_sys, 3, 10, 20, &ev);
-    s_hold(&ev, s_x, "{\"seats\":[\"B9\"]}", hold);
+    hf_hold(&s_sys, &ev, s_x, "{\"seats\":[\"B9\"]}", hold);
     long before = s_writes();
     snprintf(body, sizeof body, "{\"hold_id\":\"%s\",\"seats\":1}", hold);
     bx_httpc_resp_t r = hf_call(&s_sys, "POST", "/api/v1/bookings", s_x, body, s_wait);
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
     memset(code, 'A', 200);
     code[200] = '\0';
     r = s_book(s_x, hold, code);
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
     r = s_book(s_x, "not-a-uuid", NULL);
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
     r = s_book(s_x, hold, "4111 1111 1111 1111");
-    S_PROBLEM(r, 422, "card-number-refused");
+    HF_PROBLEM(r, 422, "card-number-refused");
     ck_assert_str_eq(hf_str(r.json, "errors.0.pointer"), "/promo_code");
     ck_assert_ptr_null(strstr(r.body, "4111"));
     bx_httpc_free(&r);
     snprintf(body, sizeof body, "{\"hold_id\":\"%s\",\"note\":4111111111111111}", hold);
     r = hf_call(&s_sys, "POST", "/api/v1/bookings", s_x, body, s_wait);
-    S_PROBLEM(r, 422, "card-number-refused");
+    HF_PROBLEM(r, 422, "card-number-refused");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "PUT", "/api/v1/users/profile", s_x,
                 "{\"first_name\":\"5555-5555-5555-4444\"}", NULL);
-    S_PROBLEM(r, 422, "card-number-refused");
+    HF_PROBLEM(r, 422, "card-number-refused");
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT count(*) FROM users WHERE first_name LIKE '%%5555%%'"),
                      0);
@@ -720,10 +656,10 @@ START_TEST(admin_tax_rules_and_partner_settings_price_the_next_checkout)
     char *venue = hf_text(&s_sys, "SELECT venue_id FROM events WHERE id = '%s'", ev.id);
     snprintf(path, sizeof path, "/api/v1/venues/%s", venue);
     bx_httpc_resp_t r = hf_call(&s_sys, "PUT", path, s_sys.partner, "{\"region\":\"by!\"}", NULL);
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "PUT", path, s_sys.partner, "{\"region\":\"BY\"}", NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     free(venue);
     /* a German rule for Bavaria only, 7% included, and a partner-set fee */
@@ -733,27 +669,27 @@ START_TEST(admin_tax_rules_and_partner_settings_price_the_next_checkout)
     ck_assert_int_eq(r.status, 403);
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "POST", "/api/v1/admin/tax-rules", s_admin, rule_body, NULL);
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     bx_strlcpy(rule, hf_str(r.json, "data.id"), sizeof rule);
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", "/api/v1/admin/tax-rules?country=DE", s_admin, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(json_array_size(hf_get(r.json, "data")), 1);
     bx_httpc_free(&r);
     snprintf(path, sizeof path, "/api/v1/events/%s/booking-settings", ev.id);
     r = hf_call(&s_sys, "PUT", path, s_sys.other_partner, "{\"service_fee_bp\":100}", NULL);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "PUT", path, s_sys.partner, "{\"service_fee_bp\":-1}", NULL);
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
     s_settings(&ev, "{\"service_fee_bp\":250}");
     r = hf_call(&s_sys, "GET", path, s_sys.partner, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.service_fee_bp"), 250);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.payment_window_s"), 900);
     bx_httpc_free(&r);
-    s_hold(&ev, s_x, "{\"seats\":[\"A7\"]}", hold);
+    hf_hold(&s_sys, &ev, s_x, "{\"seats\":[\"A7\"]}", hold);
     s_book_ok(s_x, hold, NULL, b);
     /* 5000 holds 5000 x 0.07 / 1.07 = 327.1 -> 327 VAT; fee 2.5% = 125; nothing on top */
     ck_assert_int_eq(hf_num(&s_sys, "SELECT total_minor FROM bookings WHERE id = '%s'", b), 5125);
@@ -764,10 +700,10 @@ START_TEST(admin_tax_rules_and_partner_settings_price_the_next_checkout)
                      327);
     snprintf(path, sizeof path, "/api/v1/admin/tax-rules/%s", rule);
     r = hf_call(&s_sys, "DELETE", path, s_admin, NULL, NULL);
-    S_EXPECT(r, 204);
+    HF_EXPECT(r, 204);
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "DELETE", path, s_admin, NULL, NULL);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     /* the booking keeps the taxes it was priced with */
     ck_assert_int_eq(

@@ -39,23 +39,6 @@ static void s_teardown(void)
 
 /* ---- helpers ---- */
 
-#define S_EXPECT(r, st)                                                                            \
-    ck_assert_msg((r).status == (st), "%s:%d: want %d, got %ld: %s", __FILE__, __LINE__, (st),     \
-                  (r).status, (r).body ? (r).body : "")
-
-static void s_problem(bx_httpc_resp_t *r, long status, const char *slug, int line)
-{
-    char ct[128], want[128];
-    ck_assert_msg(r->status == status, "line %d: want %ld, got %ld: %s", line, status, r->status,
-                  r->body);
-    ck_assert(bx_httpc_header(r, "Content-Type", ct, sizeof ct));
-    ck_assert_msg(strstr(ct, "application/problem+json"), "line %d: content type %s", line, ct);
-    snprintf(want, sizeof want, PT "%s", slug);
-    ck_assert_msg(r->json && hf_str(r->json, "type") && !strcmp(hf_str(r->json, "type"), want),
-                  "line %d: type in %s", line, r->body);
-}
-#define S_PROBLEM(r, st, slug) s_problem(&(r), (st), (slug), __LINE__)
-
 static const char *s_hold_path(const hf_event_t *ev)
 {
     static char path[160];
@@ -70,47 +53,11 @@ static bx_httpc_resp_t s_hold(const hf_event_t *ev, const char *tok, const char 
     return hf_call(&s_sys, "POST", s_hold_path(ev), tok, body, h);
 }
 
-/* Holds body as tok, expects 201 and copies the hold id. */
-static void s_hold_ok(const hf_event_t *ev, const char *tok, const char *body, char id[37])
-{
-    bx_httpc_resp_t r = s_hold(ev, tok, body);
-    S_EXPECT(r, 201);
-    bx_strlcpy(id, hf_str(r.json, "data.id"), 37);
-    bx_httpc_free(&r);
-}
-
-static bx_httpc_resp_t s_on_hold(const char *method, const hf_event_t *ev, const char *hold,
-                                 const char *tok)
-{
-    char path[256];
-    const char *h[] = {"Prefer: wait=10", NULL};
-    snprintf(path, sizeof path, "/api/v1/events/%s/inventory/hold/%s", ev->id, hold);
-    return hf_call(&s_sys, method, path, tok, NULL, h);
-}
-
 static bx_httpc_resp_t s_put_inventory(const hf_event_t *ev, const char *tok, const char *body)
 {
     char path[160];
     snprintf(path, sizeof path, "/api/v1/events/%s/inventory", ev->id);
     return hf_call(&s_sys, "PUT", path, tok, body, NULL);
-}
-
-static void s_settings(const hf_event_t *ev, const char *settings)
-{
-    bx_httpc_resp_t r = s_put_inventory(ev, s_sys.partner, hf_j("{'settings':%s}", settings));
-    S_EXPECT(r, 200);
-    bx_httpc_free(&r);
-}
-
-static const char *s_seat_state(const hf_event_t *ev, const char *label)
-{
-    static char state[16];
-    char *v =
-        hf_text(&s_sys, "SELECT state FROM event_seats WHERE event_id = '%s' AND label = '%s'",
-                ev->id, label);
-    bx_strlcpy(state, v ? v : "", sizeof state);
-    free(v);
-    return state;
 }
 
 /* Every row that a hold attempt could write, as one number: equal means nothing written. */
@@ -132,7 +79,7 @@ START_TEST(explicit_seats_with_price_summary_then_release_by_owner_only)
     char hold[37];
     hf_event(&s_sys, 3, 10, 20, &ev);
     bx_httpc_resp_t r = s_hold(&ev, s_x, hf_j("{'seats':['A4','A5']}"));
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     bx_strlcpy(hold, hf_str(r.json, "data.id"), sizeof hold);
     ck_assert_str_eq(hf_str(r.json, "data.type"), "hold");
     ck_assert_str_eq(hf_str(r.json, "data.attributes.state"), "active");
@@ -151,38 +98,38 @@ START_TEST(explicit_seats_with_price_summary_then_release_by_owner_only)
                             hold),
                      600); /* the default lifetime: 10 minutes */
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "A4"), "held");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A4"), "held");
     ck_assert_int_eq(hf_num(&s_sys, "SELECT count(*) FROM event_seats WHERE hold_id = '%s'", hold),
                      2);
     /* the owner reads it; anyone else gets 404 and cannot release it */
-    r = s_on_hold("GET", &ev, hold, s_x);
-    S_EXPECT(r, 200);
+    r = hf_on_hold(&s_sys, "GET", &ev, hold, s_x);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
-    r = s_on_hold("GET", &ev, hold, s_y);
-    S_PROBLEM(r, 404, "not-found");
+    r = hf_on_hold(&s_sys, "GET", &ev, hold, s_y);
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
-    r = s_on_hold("DELETE", &ev, hold, s_y);
-    S_PROBLEM(r, 404, "not-found");
+    r = hf_on_hold(&s_sys, "DELETE", &ev, hold, s_y);
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
-    r = s_on_hold("DELETE", &ev, hold, s_sys.partner);
-    S_PROBLEM(r, 404, "not-found");
+    r = hf_on_hold(&s_sys, "DELETE", &ev, hold, s_sys.partner);
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "A4"), "held");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A4"), "held");
     /* the owner releases it: seats back, the waitlist is offered them */
-    r = s_on_hold("DELETE", &ev, hold, s_x);
-    S_EXPECT(r, 200);
+    r = hf_on_hold(&s_sys, "DELETE", &ev, hold, s_x);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.state"), "released");
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "A4"), "available");
-    ck_assert_str_eq(s_seat_state(&ev, "A5"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A4"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A5"), "available");
     ck_assert_int_eq(hf_num(&s_sys,
                             "SELECT count(*) FROM outbox WHERE service = 'waitlist' AND topic = "
                             "'inventory.released' AND route_key = '%s' AND payload ? 'seat_ids'",
                             ev.id),
                      2); /* one offer per tier */
     /* releasing again is harmless: the hold is simply not active any more */
-    r = s_on_hold("DELETE", &ev, hold, s_x);
-    S_EXPECT(r, 200);
+    r = hf_on_hold(&s_sys, "DELETE", &ev, hold, s_x);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.state"), "released");
     bx_httpc_free(&r);
 }
@@ -193,24 +140,24 @@ START_TEST(all_or_nothing)
     hf_event_t ev;
     char hold[37];
     hf_event(&s_sys, 3, 10, 20, &ev);
-    s_hold_ok(&ev, s_x, hf_j("{'seats':['B3']}"), hold);
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'seats':['B3']}"), hold);
     long before = s_footprint(&ev);
     bx_httpc_resp_t r = s_hold(&ev, s_y, hf_j("{'seats':['B2','B3','B4']}"));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_int_eq(json_array_size(hf_get(r.json, "unavailable")), 1);
     ck_assert_str_eq(hf_str(r.json, "unavailable.0"), "B3");
     bx_httpc_free(&r);
     ck_assert_int_eq(s_footprint(&ev), before);
-    ck_assert_str_eq(s_seat_state(&ev, "B2"), "available");
-    ck_assert_str_eq(s_seat_state(&ev, "B4"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "B2"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "B4"), "available");
     /* GA: more than is left fails whole, and says how many are left */
-    s_settings(&ev, hf_j("{'max_per_user':100}"));
-    s_hold_ok(&ev, s_x, hf_j("{'tier_id':'%s','quantity':15}", ev.standing), hold);
+    hf_settings(&s_sys, &ev, hf_j("{'max_per_user':100}"));
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'tier_id':'%s','quantity':15}", ev.standing), hold);
     r = s_hold(&ev, s_y, hf_j("{'tier_id':'%s','quantity':6}", ev.standing));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_int_eq(hf_int(r.json, "available"), 5);
     bx_httpc_free(&r);
-    s_hold_ok(&ev, s_y, hf_j("{'tier_id':'%s','quantity':5}", ev.standing), hold);
+    hf_hold(&s_sys, &ev, s_y, hf_j("{'tier_id':'%s','quantity':5}", ev.standing), hold);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT held FROM event_ga WHERE event_id = '%s'", ev.id), 20);
 }
 END_TEST
@@ -221,7 +168,7 @@ START_TEST(ga_hold_price_and_release)
     char hold[37];
     hf_event(&s_sys, 2, 10, 50, &ev);
     bx_httpc_resp_t r = s_hold(&ev, s_x, hf_j("{'tier_id':'%s','quantity':3}", ev.standing));
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     bx_strlcpy(hold, hf_str(r.json, "data.id"), sizeof hold);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.kind"), "ga");
     ck_assert_str_eq(hf_str(r.json, "data.attributes.tier_id"), ev.standing);
@@ -230,8 +177,8 @@ START_TEST(ga_hold_price_and_release)
     ck_assert_int_eq(hf_int(r.json, "data.attributes.price.lines.0.quantity"), 3);
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT held FROM event_ga WHERE event_id = '%s'", ev.id), 3);
-    r = s_on_hold("DELETE", &ev, hold, s_x);
-    S_EXPECT(r, 200);
+    r = hf_on_hold(&s_sys, "DELETE", &ev, hold, s_x);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT held FROM event_ga WHERE event_id = '%s'", ev.id), 0);
     ck_assert_int_eq(hf_num(&s_sys,
@@ -246,11 +193,11 @@ START_TEST(best_available_together_near_the_centre)
 {
     hf_event_t ev;
     hf_event(&s_sys, 3, 10, 0, &ev);
-    s_settings(&ev, hf_j("{'max_per_user':100}"));
+    hf_settings(&s_sys, &ev, hf_j("{'max_per_user':100}"));
     bx_httpc_resp_t r = s_hold(
         &ev, s_z,
         hf_j("{'tier_id':'%s','quantity':4,'best_available':true,'together':true}", ev.standard));
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.kind"), "best_available");
     /* row A is broken by the Premium seats A5, A6: 4 Standard seats side by side fit at
      * A1-A4 or A7-A10 (nearest the centre: A7-A10 ties A1-A4 at distance 4; first wins) */
@@ -269,20 +216,20 @@ START_TEST(best_available_together_near_the_centre)
                   nums[2], nums[3]);
     /* the next block of 4 is the other half of row A, then row B's centre */
     r = s_hold(&ev, s_z, hf_j("{'tier_id':'%s','quantity':4,'best_available':true}", ev.standard));
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     bx_httpc_free(&r);
     r = s_hold(&ev, s_y, hf_j("{'tier_id':'%s','quantity':2,'best_available':true}", ev.standard));
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.seats.0.label"), "B5");
     ck_assert_str_eq(hf_str(r.json, "data.attributes.seats.1.label"), "B6");
     bx_httpc_free(&r);
     /* more side by side than any row has left (row C broken by a kill): 409, nothing held */
     r = s_put_inventory(&ev, s_sys.partner, hf_j("{'block':['C3']}"));
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     long before = s_footprint(&ev);
     r = s_hold(&ev, s_y, hf_j("{'tier_id':'%s','quantity':9,'best_available':true}", ev.standard));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
     ck_assert_int_eq(s_footprint(&ev), before);
     /* without together, the best single seats will do */
@@ -290,7 +237,7 @@ START_TEST(best_available_together_near_the_centre)
                hf_j("{'tier_id':'%s','quantity':9,'best_available':true,"
                     "'together':false}",
                     ev.standard));
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     ck_assert_int_eq(json_array_size(hf_get(r.json, "data.attributes.seats")), 9);
     bx_httpc_free(&r);
 }
@@ -303,27 +250,27 @@ START_TEST(per_user_limit_across_holds)
     hf_event_t ev;
     char hold[37];
     hf_event(&s_sys, 3, 10, 20, &ev);
-    s_settings(&ev, hf_j("{'max_per_user':4}"));
-    s_hold_ok(&ev, s_x, hf_j("{'seats':['C1','C2']}"), hold);
-    s_hold_ok(&ev, s_x, hf_j("{'tier_id':'%s','quantity':1}", ev.standing), hold);
+    hf_settings(&s_sys, &ev, hf_j("{'max_per_user':4}"));
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'seats':['C1','C2']}"), hold);
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'tier_id':'%s','quantity':1}", ev.standing), hold);
     long before = s_footprint(&ev);
     bx_httpc_resp_t r = s_hold(&ev, s_x, hf_j("{'seats':['C4','C5']}"));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_int_eq(hf_int(r.json, "limit"), 4);
     ck_assert_int_eq(hf_int(r.json, "have"), 3);
     bx_httpc_free(&r);
     r = s_hold(&ev, s_x, hf_j("{'tier_id':'%s','quantity':2}", ev.standing));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
     ck_assert_int_eq(s_footprint(&ev), before);
     /* one more fits; someone else is not limited by x's holds */
-    s_hold_ok(&ev, s_x, hf_j("{'seats':['C4']}"), hold);
-    s_hold_ok(&ev, s_y, hf_j("{'seats':['C6','C7','C8','C9']}"), hold);
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'seats':['C4']}"), hold);
+    hf_hold(&s_sys, &ev, s_y, hf_j("{'seats':['C6','C7','C8','C9']}"), hold);
     /* a released hold no longer counts */
-    r = s_on_hold("DELETE", &ev, hold, s_y);
-    S_EXPECT(r, 200);
+    r = hf_on_hold(&s_sys, "DELETE", &ev, hold, s_y);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
-    s_hold_ok(&ev, s_y, hf_j("{'seats':['C6','C7','C8','C9']}"), hold);
+    hf_hold(&s_sys, &ev, s_y, hf_j("{'seats':['C6','C7','C8','C9']}"), hold);
 }
 END_TEST
 
@@ -332,30 +279,30 @@ START_TEST(orphan_rule_on_and_off)
     hf_event_t ev;
     char hold[37];
     hf_event(&s_sys, 3, 10, 0, &ev);
-    s_settings(&ev, hf_j("{'orphan_rule':true}"));
+    hf_settings(&s_sys, &ev, hf_j("{'orphan_rule':true}"));
     long before = s_footprint(&ev);
     /* C2 alone would strand C1 at the row's end */
     bx_httpc_resp_t r = s_hold(&ev, s_x, hf_j("{'seats':['C2']}"));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_str_eq(hf_str(r.json, "orphaned.0"), "C1");
     bx_httpc_free(&r);
     ck_assert_int_eq(s_footprint(&ev), before);
-    s_hold_ok(&ev, s_x, hf_j("{'seats':['C1','C2']}"), hold);
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'seats':['C1','C2']}"), hold);
     /* C4 would strand C3 between C2 and C4 */
     r = s_hold(&ev, s_y, hf_j("{'seats':['C4','C5']}"));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_str_eq(hf_str(r.json, "orphaned.0"), "C3");
     bx_httpc_free(&r);
-    s_hold_ok(&ev, s_y, hf_j("{'seats':['C3','C4','C5']}"), hold);
+    hf_hold(&s_sys, &ev, s_y, hf_j("{'seats':['C3','C4','C5']}"), hold);
     /* best available never strands a seat either: 4 of row C's remaining 5 would */
     r = s_hold(&ev, s_z, hf_j("{'tier_id':'%s','quantity':4,'best_available':true}", ev.standard));
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     ck_assert_msg(hf_str(r.json, "data.attributes.seats.0.label")[0] != 'C', "%s", r.body);
     bx_httpc_free(&r);
     /* switched off: stranding is allowed */
-    s_settings(&ev, hf_j("{'orphan_rule':false}"));
-    s_hold_ok(&ev, s_z, hf_j("{'seats':['C7']}"), hold);
-    ck_assert_str_eq(s_seat_state(&ev, "C6"), "available");
+    hf_settings(&s_sys, &ev, hf_j("{'orphan_rule':false}"));
+    hf_hold(&s_sys, &ev, s_z, hf_j("{'seats':['C7']}"), hold);
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "C6"), "available");
 }
 END_TEST
 
@@ -364,15 +311,15 @@ START_TEST(expired_holds_return_within_seconds)
     hf_event_t ev;
     char hold[37], ga[37];
     hf_event(&s_sys, 2, 10, 20, &ev);
-    s_settings(&ev, hf_j("{'hold_ttl_s':5}"));
-    s_hold_ok(&ev, s_x, hf_j("{'seats':['B7','B8']}"), hold);
-    s_hold_ok(&ev, s_y, hf_j("{'tier_id':'%s','quantity':4}", ev.standing), ga);
-    ck_assert_str_eq(s_seat_state(&ev, "B7"), "held");
+    hf_settings(&s_sys, &ev, hf_j("{'hold_ttl_s':5}"));
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'seats':['B7','B8']}"), hold);
+    hf_hold(&s_sys, &ev, s_y, hf_j("{'tier_id':'%s','quantity':4}", ev.standing), ga);
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "B7"), "held");
     int64_t due = bx_mono_ms() + 5000;
     /* back within a few seconds after the lifetime */
     long waited = -1;
     for (int i = 0; i < 100; i++) {
-        if (!strcmp(s_seat_state(&ev, "B7"), "available") &&
+        if (!strcmp(hf_seat_state(&s_sys, &ev, "B7"), "available") &&
             hf_num(&s_sys, "SELECT held FROM event_ga WHERE event_id = '%s'", ev.id) == 0) {
             waited = (long)(bx_mono_ms() - due);
             break;
@@ -380,7 +327,7 @@ START_TEST(expired_holds_return_within_seconds)
         usleep(200000);
     }
     ck_assert_msg(waited >= 0 && waited <= 4000, "seats came back %ld ms after expiry", waited);
-    ck_assert_str_eq(s_seat_state(&ev, "B8"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "B8"), "available");
     ck_assert_int_eq(hf_num(&s_sys,
                             "SELECT count(*) FROM holds WHERE id IN ('%s', '%s') AND "
                             "state = 'expired'",
@@ -391,12 +338,12 @@ START_TEST(expired_holds_return_within_seconds)
                             "= '%s'",
                             ev.id),
                      2);
-    bx_httpc_resp_t r = s_on_hold("GET", &ev, hold, s_x);
-    S_EXPECT(r, 200);
+    bx_httpc_resp_t r = hf_on_hold(&s_sys, "GET", &ev, hold, s_x);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.state"), "expired");
     bx_httpc_free(&r);
     /* the seats can be held again */
-    s_hold_ok(&ev, s_z, hf_j("{'seats':['B7','B8']}"), hold);
+    hf_hold(&s_sys, &ev, s_z, hf_j("{'seats':['B7','B8']}"), hold);
 }
 END_TEST
 
@@ -409,7 +356,7 @@ START_TEST(availability_with_etag)
     hf_event(&s_sys, 3, 10, 20, &ev);
     snprintf(path, sizeof path, "/api/v1/events/%s/inventory", ev.id);
     bx_httpc_resp_t r = hf_call(&s_sys, "GET", path, NULL, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "data.type"), "inventory");
     json_t *tiers = hf_get(r.json, "data.attributes.tiers");
     ck_assert_int_eq(json_array_size(tiers), 3);
@@ -423,13 +370,13 @@ START_TEST(availability_with_etag)
     snprintf(hdr, sizeof hdr, "If-None-Match: %s", etag);
     const char *h[] = {hdr, NULL};
     r = hf_call(&s_sys, "GET", path, NULL, NULL, h);
-    S_EXPECT(r, 304);
+    HF_EXPECT(r, 304);
     bx_httpc_free(&r);
     /* a hold changes it: 200 with the new state at once */
-    s_hold_ok(&ev, s_x, hf_j("{'seats':['A1']}"), hold);
-    s_hold_ok(&ev, s_x, hf_j("{'tier_id':'%s','quantity':2}", ev.standing), hold);
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'seats':['A1']}"), hold);
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'tier_id':'%s','quantity':2}", ev.standing), hold);
     r = hf_call(&s_sys, "GET", path, NULL, NULL, h);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert(bx_httpc_header(&r, "ETag", etag2, sizeof etag2));
     ck_assert_str_ne(etag, etag2);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.sections.0.rows.0.seats.0.state"), "held");
@@ -442,12 +389,12 @@ START_TEST(availability_with_etag)
     /* counts only */
     snprintf(path, sizeof path, "/api/v1/events/%s/inventory?seats=false", ev.id);
     r = hf_call(&s_sys, "GET", path, NULL, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert(json_is_null(hf_get(r.json, "data.attributes.sections")));
     bx_httpc_free(&r);
     snprintf(path, sizeof path, "/api/v1/events/%s/inventory?seats=maybe", ev.id);
     r = hf_call(&s_sys, "GET", path, NULL, NULL, NULL);
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
 }
 END_TEST
@@ -459,66 +406,66 @@ START_TEST(partner_blocks_releases_and_resizes)
     hf_event_t ev;
     char hold[37], path[160];
     hf_event(&s_sys, 3, 10, 30, &ev);
-    s_settings(&ev, hf_j("{'max_per_user':50}"));
+    hf_settings(&s_sys, &ev, hf_j("{'max_per_user':50}"));
     bx_httpc_resp_t r = s_put_inventory(&ev, s_sys.partner, hf_j("{'block':['A9','A10','A8']}"));
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.tiers.0.blocked"), 3);
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "A9"), "blocked");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A9"), "blocked");
     r = s_hold(&ev, s_x, hf_j("{'seats':['A9']}"));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
     /* unblocking offers the seat to the waitlist */
     r = s_put_inventory(&ev, s_sys.partner, hf_j("{'unblock':['A10']}"));
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "A10"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "A10"), "available");
     ck_assert_int_eq(hf_num(&s_sys,
                             "SELECT count(*) FROM outbox WHERE service = 'waitlist' AND route_key "
                             "= '%s'",
                             ev.id),
                      1);
     /* a held seat cannot be blocked, and nothing of the request is applied */
-    s_hold_ok(&ev, s_x, hf_j("{'seats':['B1','B2']}"), hold);
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'seats':['B1','B2']}"), hold);
     r = s_put_inventory(&ev, s_sys.partner, hf_j("{'block':['B3','B2']}"));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     ck_assert_str_eq(hf_str(r.json, "unavailable.0"), "B2");
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "B3"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "B3"), "available");
     /* GA capacity never below held + sold; within the area's room it may move */
-    s_hold_ok(&ev, s_x, hf_j("{'tier_id':'%s','quantity':12}", ev.standing), hold);
+    hf_hold(&s_sys, &ev, s_x, hf_j("{'tier_id':'%s','quantity':12}", ev.standing), hold);
     r = s_put_inventory(&ev, s_sys.partner,
                         hf_j("{'tiers':[{'tier_id':'%s','capacity':11}]}", ev.standing));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
     r = s_put_inventory(&ev, s_sys.partner,
                         hf_j("{'tiers':[{'tier_id':'%s','capacity':31}]}", ev.standing));
-    S_PROBLEM(r, 409, "conflict"); /* the area holds 30 */
+    HF_PROBLEM(r, 409, "conflict"); /* the area holds 30 */
     bx_httpc_free(&r);
     r = s_put_inventory(
         &ev, s_sys.partner,
         hf_j("{'tiers':[{'tier_id':'%s','capacity':12,'price_minor':3000}]}", ev.standing));
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.tiers.2.capacity"), 12);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.tiers.2.available"), 0);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.tiers.2.price_minor"), 3000);
     bx_httpc_free(&r);
     r = s_hold(&ev, s_y, hf_j("{'tier_id':'%s','quantity':1}", ev.standing));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
     /* a seated tier's capacity is its seats */
     r = s_put_inventory(&ev, s_sys.partner,
                         hf_j("{'tiers':[{'tier_id':'%s','capacity':5}]}", ev.standard));
-    S_PROBLEM(r, 400, "validation-failed");
+    HF_PROBLEM(r, 400, "validation-failed");
     bx_httpc_free(&r);
     /* other organizations do not see it; customers may not */
     r = s_put_inventory(&ev, s_sys.other_partner, hf_j("{'block':['C1']}"));
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     r = s_put_inventory(&ev, s_x, hf_j("{'block':['C1']}"));
-    S_PROBLEM(r, 403, "forbidden");
+    HF_PROBLEM(r, 403, "forbidden");
     bx_httpc_free(&r);
-    ck_assert_str_eq(s_seat_state(&ev, "C1"), "available");
+    ck_assert_str_eq(hf_seat_state(&s_sys, &ev, "C1"), "available");
     snprintf(path, sizeof path, "/api/v1/events/%s/inventory", ev.id);
     r = hf_call(&s_sys, "GET", path, NULL, NULL, NULL);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.tiers.0.blocked"), 2);
@@ -535,15 +482,15 @@ START_TEST(idempotency_key_makes_one_hold)
     const char *h[] = {"Prefer: wait=10", key, NULL};
     bx_httpc_resp_t a = hf_call(&s_sys, "POST", s_hold_path(&ev), s_x, hf_j("{'seats':['A1']}"), h);
     bx_httpc_resp_t b = hf_call(&s_sys, "POST", s_hold_path(&ev), s_x, hf_j("{'seats':['A1']}"), h);
-    S_EXPECT(a, 201);
-    S_EXPECT(b, 201);
+    HF_EXPECT(a, 201);
+    HF_EXPECT(b, 201);
     ck_assert_str_eq(hf_str(a.json, "data.id"), hf_str(b.json, "data.id"));
     bx_httpc_free(&a);
     bx_httpc_free(&b);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT count(*) FROM holds WHERE event_id = '%s'", ev.id), 1);
     /* same key, another body: 422 */
     a = hf_call(&s_sys, "POST", s_hold_path(&ev), s_x, hf_j("{'seats':['A2']}"), h);
-    S_PROBLEM(a, 422, "unprocessable");
+    HF_PROBLEM(a, 422, "unprocessable");
     bx_httpc_free(&a);
 }
 END_TEST
@@ -591,41 +538,41 @@ START_TEST(bad_input_is_refused_and_changes_nothing)
         bx_httpc_resp_t r = s_hold(&ev, s_x, cases[i].body);
         ck_assert_msg(r.status == cases[i].status, "case %zu (%s): %ld %s", i, cases[i].body,
                       r.status, r.body);
-        s_problem(&r, cases[i].status, cases[i].slug, (int)i);
+        hf_problem(&r, cases[i].status, cases[i].slug, (int)i);
         bx_httpc_free(&r);
     }
     free(foreign);
     /* no token, another event's route, a draft, an event not on sale */
     bx_httpc_resp_t r = s_hold(&ev, NULL, hf_j("{'seats':['A1']}"));
-    S_PROBLEM(r, 401, "unauthorized");
+    HF_PROBLEM(r, 401, "unauthorized");
     bx_httpc_free(&r);
     snprintf(path, sizeof path, "/api/v1/events/%s/inventory/hold",
              "00000000-0000-7000-8000-000000000000");
     r = hf_call(&s_sys, "POST", path, s_x, hf_j("{'seats':['A1']}"), NULL);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "POST", "/api/v1/events/nope/inventory/hold", s_x, hf_j("{'seats':['A1']}"),
                 NULL);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     snprintf(path, sizeof path, "/api/v1/events/%s", other.id);
     r = hf_call(&s_sys, "PUT", path, s_sys.partner, hf_j("{'status':'published'}"), NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     r = s_hold(&other, s_x, hf_j("{'seats':['A1']}"));
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
     hf_draft(&s_sys, &draft);
     r = s_hold(&draft, s_x, hf_j("{'seats':['A1']}"));
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     snprintf(path, sizeof path, "/api/v1/events/%s/inventory", draft.id);
     r = hf_call(&s_sys, "GET", path, NULL, NULL, NULL);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     /* a hold id that is not a UUID, or of another event */
-    r = s_on_hold("DELETE", &ev, "x", s_x);
-    S_PROBLEM(r, 404, "not-found");
+    r = hf_on_hold(&s_sys, "DELETE", &ev, "x", s_x);
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     ck_assert_int_eq(s_footprint(&ev), before);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT count(*) FROM holds WHERE event_id IN ('%s', '%s')",

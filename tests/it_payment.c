@@ -51,10 +51,6 @@ static void s_teardown(void)
     hf_stop(&s_sys);
 }
 
-#define S_EXPECT(r, st)                                                                            \
-    ck_assert_msg((r).status == (st), "%s:%d: want %d, got %ld: %s", __FILE__, __LINE__, (st),     \
-                  (r).status, (r).body ? (r).body : "")
-
 /* A customer with a booking of 2 GA units (5000 minor) pending payment, made in SQL from
  * a hold made through the API and kept alive for ten minutes. */
 typedef struct {
@@ -72,7 +68,7 @@ static void s_booked(s_cust_t *c)
     snprintf(path, sizeof path, "/api/v1/events/%s/inventory/hold", s_ev.id);
     bx_httpc_resp_t r = hf_call(&s_sys, "POST", path, c->tok,
                                 hf_j("{'tier_id': '%s', 'quantity': 2}", s_ev.standing), h);
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     bx_strlcpy(c->hold, hf_str(r.json, "data.id"), sizeof c->hold);
     bx_httpc_free(&r);
     char *id = hf_text(&s_sys,
@@ -177,7 +173,7 @@ START_TEST(card_success_confirms_sells_and_queues_tickets)
     s_booked(&c);
     long sold = hf_num(&s_sys, "SELECT sold FROM event_ga WHERE event_id = '%s'", s_ev.id);
     bx_httpc_resp_t r = s_card(&c, "pm_card_visa");
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.status"), "succeeded");
     ck_assert_int_eq(hf_int(r.json, "data.attributes.captured_minor"), 5000);
     char *id = strdup(hf_str(r.json, "data.id"));
@@ -193,15 +189,15 @@ START_TEST(card_success_confirms_sells_and_queues_tickets)
     char path[96];
     snprintf(path, sizeof path, "/api/v1/payments/%s", id);
     r = hf_call(&s_sys, "GET", path, c.tok, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.status"), "succeeded");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", path, s_sys.partner, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     /* paying a confirmed booking again is refused before any gateway call */
     r = s_card(&c, "pm_card_visa");
-    S_EXPECT(r, 409);
+    HF_EXPECT(r, 409);
     bx_httpc_free(&r);
     ck_assert_int_eq(s_charges(&c), 1);
     free(id);
@@ -213,10 +209,10 @@ START_TEST(declines_keep_the_booking_payable_and_another_card_pays)
     s_cust_t c;
     s_booked(&c);
     bx_httpc_resp_t r = s_card(&c, "pm_card_chargeDeclined");
-    S_EXPECT(r, 402);
+    HF_EXPECT(r, 402);
     bx_httpc_free(&r);
     r = s_card(&c, "pm_card_chargeDeclinedInsufficientFunds");
-    S_EXPECT(r, 402);
+    HF_EXPECT(r, 402);
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys,
                             "SELECT count(*) FROM payments WHERE booking_id = '%s' AND "
@@ -232,7 +228,7 @@ START_TEST(declines_keep_the_booking_payable_and_another_card_pays)
         1);
     ck_assert_int_eq(s_charges(&c), 0);
     r = s_card(&c, "pm_card_visa");
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     bx_httpc_free(&r);
     s_confirmed_once(&c);
 }
@@ -243,7 +239,7 @@ START_TEST(three_d_secure_completes_through_the_webhook)
     s_cust_t c;
     s_booked(&c);
     bx_httpc_resp_t r = s_card(&c, "pm_card_threeDSecure2Required");
-    S_EXPECT(r, 202);
+    HF_EXPECT(r, 202);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.status"), "requires_action");
     ck_assert_str_eq(hf_str(r.json, "data.attributes.next_action.type"), "redirect");
     char url[512];
@@ -254,7 +250,7 @@ START_TEST(three_d_secure_completes_through_the_webhook)
     ck_assert_str_eq(st, "pending_payment");
     free(st);
     r = bx_httpc("GET", url, NULL, NULL, 0);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     ck_assert(s_wait_booking(&c, "confirmed", 15));
     s_confirmed_once(&c);
@@ -276,7 +272,7 @@ START_TEST(razorpay_upi_confirms_asynchronously)
                                    "'vpa': 'success@razorpay'}",
                                    c.booking),
                               10);
-    S_EXPECT(r, 202);
+    HF_EXPECT(r, 202);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.status"), "processing");
     bx_httpc_free(&r);
     ck_assert(s_wait_booking(&c, "confirmed", 15));
@@ -289,7 +285,7 @@ START_TEST(razorpay_upi_confirms_asynchronously)
                    "'vpa': 'failure@razorpay'}",
                    d.booking),
               10);
-    S_EXPECT(r, 202);
+    HF_EXPECT(r, 202);
     bx_httpc_free(&r);
     int failed = 0;
     for (int i = 0; i < 150 && !failed; i++, usleep(100000))
@@ -307,7 +303,7 @@ START_TEST(razorpay_upi_confirms_asynchronously)
                    "'wallet': 'paytm'}",
                    d.booking),
               10);
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     bx_httpc_free(&r);
     s_confirmed_once(&d);
 }
@@ -366,7 +362,7 @@ START_TEST(money_for_a_booking_gone_meanwhile_goes_back)
     s_cust_t c;
     s_booked(&c);
     bx_httpc_resp_t r = s_card(&c, "pm_card_threeDSecure2Required");
-    S_EXPECT(r, 202);
+    HF_EXPECT(r, 202);
     char url[512];
     snprintf(url, sizeof url, "%s?result=success",
              hf_str(r.json, "data.attributes.next_action.url"));
@@ -378,7 +374,7 @@ START_TEST(money_for_a_booking_gone_meanwhile_goes_back)
     ck_assert_str_eq(st, "expired");
     free(st);
     r = bx_httpc("GET", url, NULL, NULL, 0);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     int refunded = 0;
     for (int i = 0; i < 150 && !refunded; i++, usleep(100000))
@@ -413,14 +409,14 @@ START_TEST(razorpay_net_banking_redirect_confirms)
                                    "'netbanking', 'bank': 'HDFC'}",
                                    c.booking),
                               10);
-    S_EXPECT(r, 202);
+    HF_EXPECT(r, 202);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.status"), "requires_action");
     char url[512];
     snprintf(url, sizeof url, "%s?result=success",
              hf_str(r.json, "data.attributes.next_action.url"));
     bx_httpc_free(&r);
     r = bx_httpc("GET", url, NULL, NULL, 0);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     ck_assert(s_wait_booking(&c, "confirmed", 15));
     s_confirmed_once(&c);
@@ -432,7 +428,7 @@ START_TEST(timeout_leaves_unknown_then_the_sweep_settles_by_asking)
     s_cust_t c;
     s_booked(&c);
     bx_httpc_resp_t r = s_card(&c, "pm_card_timeout");
-    S_EXPECT(r, 202);
+    HF_EXPECT(r, 202);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.status"), "unknown");
     bx_httpc_free(&r);
     char *st = s_status(&c);
@@ -478,7 +474,7 @@ START_TEST(duplicate_out_of_order_and_forged_webhooks_change_nothing)
     s_cust_t c;
     s_booked(&c);
     bx_httpc_resp_t r = s_card(&c, "pm_card_visa");
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     char *pid = strdup(hf_str(r.json, "data.id"));
     bx_httpc_free(&r);
     char *pi = hf_text(&s_sys, "SELECT provider_ref FROM payments WHERE id = '%s'", pid);
@@ -522,7 +518,7 @@ START_TEST(duplicate_out_of_order_and_forged_webhooks_change_nothing)
     const char *h[] = {"Content-Type: application/json", "X-Razorpay-Signature: 00ff",
                        "X-Razorpay-Event-Id: evt_x", NULL};
     r = bx_httpc("POST", url, h, forged, strlen(forged));
-    S_EXPECT(r, 400);
+    HF_EXPECT(r, 400);
     bx_httpc_free(&r);
     ck_assert_int_eq(s_gw_events(), before);
     free(forged);
@@ -545,28 +541,28 @@ START_TEST(refunds_never_exceed_what_was_captured)
     s_cust_t c;
     s_booked(&c);
     bx_httpc_resp_t r = s_card(&c, "pm_card_visa");
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     char *pid = strdup(hf_str(r.json, "data.id"));
     bx_httpc_free(&r);
     r = s_refund(s_sys.partner, pid, "{\"amount_minor\": 5001, \"reason\": \"too much\"}");
-    S_EXPECT(r, 409);
+    HF_EXPECT(r, 409);
     bx_httpc_free(&r);
     r = s_refund(c.tok, pid, "{\"amount_minor\": 100, \"reason\": \"mine\"}");
-    S_EXPECT(r, 403);
+    HF_EXPECT(r, 403);
     bx_httpc_free(&r);
     r = s_refund(s_sys.other_partner, pid, "{\"amount_minor\": 100, \"reason\": \"not mine\"}");
-    S_EXPECT(r, 404);
+    HF_EXPECT(r, 404);
     bx_httpc_free(&r);
     r = s_refund(s_sys.partner, pid, "{\"amount_minor\": 1500, \"reason\": \"goodwill\"}");
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.amount_minor"), 1500);
     bx_httpc_free(&r);
     r = s_refund(s_sys.partner, pid, "{\"reason\": \"the rest\"}");
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     ck_assert_int_eq(hf_int(r.json, "data.attributes.amount_minor"), 3500);
     bx_httpc_free(&r);
     r = s_refund(s_sys.partner, pid, "{\"amount_minor\": 1, \"reason\": \"again\"}");
-    S_EXPECT(r, 409);
+    HF_EXPECT(r, 409);
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT refunded_minor FROM payments WHERE id = '%s'", pid),
                      5000);
@@ -603,19 +599,19 @@ START_TEST(other_users_payment_is_404_and_card_numbers_are_refused)
     s_booked(&c);
     s_booked(&d);
     bx_httpc_resp_t r = s_card(&c, "pm_card_chargeDeclined");
-    S_EXPECT(r, 402);
+    HF_EXPECT(r, 402);
     char *id = s_link_id(&r);
     bx_httpc_free(&r);
     char path[96];
     snprintf(path, sizeof path, "/api/v1/payments/%s", id);
     r = hf_call(&s_sys, "GET", path, d.tok, NULL, NULL);
-    S_EXPECT(r, 404);
+    HF_EXPECT(r, 404);
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", path, s_sys.other_partner, NULL, NULL);
-    S_EXPECT(r, 404);
+    HF_EXPECT(r, 404);
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", path, c.tok, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.failure_code"), "card_declined");
     bx_httpc_free(&r);
     /* paying someone else's booking */
@@ -624,7 +620,7 @@ START_TEST(other_users_payment_is_404_and_card_numbers_are_refused)
                    "'payment_method': 'pm_card_visa'}",
                    c.booking),
               10);
-    S_EXPECT(r, 404);
+    HF_EXPECT(r, 404);
     bx_httpc_free(&r);
     long before = hf_num(&s_sys, "SELECT count(*) FROM payments");
     r = s_pay(&c,
@@ -632,7 +628,7 @@ START_TEST(other_users_payment_is_404_and_card_numbers_are_refused)
                    "'payment_method': '4242 4242 4242 4242'}",
                    c.booking),
               10);
-    S_EXPECT(r, 422);
+    HF_EXPECT(r, 422);
     ck_assert_ptr_null(strstr(r.body, "4242"));
     bx_httpc_free(&r);
     r = s_pay(&c,
@@ -640,7 +636,7 @@ START_TEST(other_users_payment_is_404_and_card_numbers_are_refused)
                    "'vpa': 'a@b'}",
                    c.booking),
               10);
-    S_EXPECT(r, 400);
+    HF_EXPECT(r, 400);
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT count(*) FROM payments"), before);
     free(id);
@@ -656,15 +652,15 @@ START_TEST(sandbox_idempotency_key_replays_and_refuses_other_parameters)
                        "metadata[booking_id]=idem-test";
     bx_httpc_resp_t a = bx_httpc("POST", S_SBX "/v1/payment_intents", h, form, strlen(form));
     bx_httpc_resp_t b = bx_httpc("POST", S_SBX "/v1/payment_intents", h, form, strlen(form));
-    S_EXPECT(a, 200);
-    S_EXPECT(b, 200);
+    HF_EXPECT(a, 200);
+    HF_EXPECT(b, 200);
     ck_assert_str_eq(hf_str(a.json, "id"), hf_str(b.json, "id"));
     bx_httpc_free(&a);
     bx_httpc_free(&b);
     const char *other = "amount=701&currency=eur&payment_method=pm_card_visa&confirm=true&"
                         "metadata[booking_id]=idem-test";
     a = bx_httpc("POST", S_SBX "/v1/payment_intents", h, other, strlen(other));
-    S_EXPECT(a, 400);
+    HF_EXPECT(a, 400);
     ck_assert_str_eq(hf_str(a.json, "error.type"), "idempotency_error");
     bx_httpc_free(&a);
     a = bx_httpc("GET", S_SBX "/_sandbox/count?key=charges:idem-test", NULL, NULL, 0);
@@ -692,7 +688,7 @@ START_TEST(card_payments_in_a_row_each_confirm)
         int64_t t0 = bx_mono_ms();
         bx_httpc_resp_t r = s_card(&c, "pm_card_visa");
         ms[i] = (long)(bx_mono_ms() - t0);
-        S_EXPECT(r, 201);
+        HF_EXPECT(r, 201);
         bx_httpc_free(&r);
         ck_assert(s_wait_booking(&c, "confirmed", 10));
     }

@@ -28,42 +28,13 @@ static hf_sys_t s_sys;
 static char s_x[4096], s_y[4096], s_scanner[4096], s_xid[37];
 static hf_event_t s_ev;
 
-#define S_EXPECT(r, st)                                                                            \
-    ck_assert_msg((r).status == (st), "%s:%d: want %d, got %ld: %s", __FILE__, __LINE__, (st),     \
-                  (r).status, (r).body ? (r).body : "")
-
-/* A token of a new user with role (minted with the suite's JWT key). */
-static void s_token(const char *role, char *tok, size_t cap)
-{
-    char dir[300], uid[37], sid[37], jti[37];
-    snprintf(dir, sizeof dir, "%s/keys", s_sys.dir);
-    bx_jwt_ring_t *ring = bx_jwt_ring_load(dir, "boxoffice");
-    ck_assert_ptr_nonnull(ring);
-    bx_uuid_v7(uid), bx_uuid_v7(sid), bx_uuid_v7(jti);
-    free(hf_text(&s_sys,
-                 "INSERT INTO users (id, email, password_hash, role) VALUES ('%s', '%s@t.test', "
-                 "'x', '%s'); INSERT INTO sessions (id, user_id, expires_at) VALUES ('%s', '%s', "
-                 "now() + interval '1 day')",
-                 uid, uid, role, sid, uid));
-    long now = (long)(bx_now_ms() / 1000);
-    json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "iss", "boxoffice", "sub", uid,
-                          "sid", sid, "role", role, "jti", jti, "iat", (json_int_t)now, "exp",
-                          (json_int_t)(now + 7200));
-    char *t = bx_jwt_sign(ring, c);
-    ck_assert_ptr_nonnull(t);
-    bx_strlcpy(tok, t, cap);
-    free(t);
-    json_decref(c);
-    bx_jwt_ring_destroy(&ring);
-}
-
 static void s_setup(void)
 {
     hf_start(&s_sys, "ticket", 26700, 1, NULL);
     hf_spawn(&s_sys, "bx-worker-ticket", NULL);
     hf_customer(&s_sys, s_x, sizeof s_x, s_xid);
     hf_customer(&s_sys, s_y, sizeof s_y, NULL);
-    s_token("scanner", s_scanner, sizeof s_scanner);
+    hf_token(&s_sys, "scanner", s_scanner, sizeof s_scanner, NULL);
     hf_event(&s_sys, 3, 10, 100, &s_ev);
 }
 
@@ -82,7 +53,7 @@ static void s_pending(const char *tok, const char *body, char out[37])
     const char *h[] = {"Prefer: wait=10", NULL};
     snprintf(path, sizeof path, "/api/v1/events/%s/inventory/hold", s_ev.id);
     bx_httpc_resp_t r = hf_call(&s_sys, "POST", path, tok, body, h);
-    S_EXPECT(r, 201);
+    HF_EXPECT(r, 201);
     char *id = hf_text(&s_sys,
                        "INSERT INTO bookings (id, user_id, event_id, org_id, hold_id, quantity, "
                        "currency, subtotal_minor, total_minor, lines, payment_due_at) "
@@ -166,17 +137,6 @@ static bx_httpc_resp_t s_checkin(const char *tok, const char *payload, const cha
     return r;
 }
 
-static void s_problem(bx_httpc_resp_t *r, long status, const char *slug, int line)
-{
-    char want[128];
-    ck_assert_msg(r->status == status, "line %d: want %ld, got %ld: %s", line, status, r->status,
-                  r->body);
-    snprintf(want, sizeof want, PT "%s", slug);
-    ck_assert_msg(r->json && hf_str(r->json, "type") && !strcmp(hf_str(r->json, "type"), want),
-                  "line %d: type in %s", line, r->body);
-}
-#define S_PROBLEM(r, st, slug) s_problem(&(r), (st), (slug), __LINE__)
-
 /* ---- issuing ---- */
 
 START_TEST(one_ticket_per_seat_exactly_once)
@@ -238,7 +198,7 @@ START_TEST(unconfirmed_booking_gets_no_tickets)
                                     "AND route_key = '%s'", b), 409);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT count(*) FROM tickets WHERE booking_id = '%s'", b), 0);
     bx_httpc_resp_t r = s_get_tickets(b, s_x);
-    S_PROBLEM(r, 409, "conflict");
+    HF_PROBLEM(r, 409, "conflict");
     bx_httpc_free(&r);
 }
 END_TEST
@@ -250,7 +210,7 @@ START_TEST(owner_reads_tickets_others_do_not)
     char b[37], c[37];
     s_booked(s_x, "{\"seats\":[\"B5\",\"B6\"]}", b);
     bx_httpc_resp_t r = s_get_tickets(b, s_x);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(json_array_size(hf_get(r.json, "data.tickets")), 2);
     ck_assert_str_eq(hf_str(r.json, "data.tickets.0.seat.label"), "B5");
     ck_assert_str_eq(hf_str(r.json, "data.tickets.0.status"), "valid");
@@ -258,13 +218,13 @@ START_TEST(owner_reads_tickets_others_do_not)
     ck_assert_ptr_nonnull(hf_str(r.json, "data.tickets.1.links.qr_svg"));
     bx_httpc_free(&r);
     r = s_get_tickets(b, s_y);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     r = s_get_tickets(b, s_sys.other_partner);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     r = s_get_tickets(b, s_sys.partner); /* the event's organization */
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     r = s_get_tickets(b, NULL);
     ck_assert_int_eq(r.status, 401);
@@ -272,7 +232,7 @@ START_TEST(owner_reads_tickets_others_do_not)
     /* confirmed, tickets not issued yet: 202 with Retry-After */
     s_confirmed(s_x, "{\"seats\":[\"B8\"]}", c);
     r = s_get_tickets(c, s_x);
-    S_EXPECT(r, 202);
+    HF_EXPECT(r, 202);
     char ra[16];
     ck_assert(bx_httpc_header(&r, "Retry-After", ra, sizeof ra));
     bx_httpc_free(&r);
@@ -304,7 +264,7 @@ START_TEST(qr_decodes_to_a_payload_the_published_keys_verify)
     char *id = hf_text(&s_sys, "SELECT id FROM tickets WHERE booking_id = '%s'", b);
     snprintf(path, sizeof path, "/api/v1/tickets/%s/qr.png", id);
     bx_httpc_resp_t r = hf_call(&s_sys, "GET", path, s_x, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     char ct[64];
     ck_assert(bx_httpc_header(&r, "Content-Type", ct, sizeof ct) && !strcmp(ct, "image/png"));
     ck_assert(bx_httpc_header(&r, "ETag", etag, sizeof etag));
@@ -314,7 +274,7 @@ START_TEST(qr_decodes_to_a_payload_the_published_keys_verify)
     ck_assert_str_eq(code, stored);
     /* verified offline with nothing but the published key set */
     r = hf_call(&s_sys, "GET", "/api/v1/tickets/keys", NULL, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "keys.0.kty"), "OKP");
     ck_assert_str_eq(hf_str(r.json, "keys.0.crv"), "Ed25519");
     bx_ticket_claims_t c;
@@ -331,12 +291,12 @@ START_TEST(qr_decodes_to_a_payload_the_published_keys_verify)
     bx_httpc_free(&r);
     snprintf(path, sizeof path, "/api/v1/tickets/%s/qr.svg", id);
     r = hf_call(&s_sys, "GET", path, s_x, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert(bx_httpc_header(&r, "Content-Type", ct, sizeof ct) && !strcmp(ct, "image/svg+xml"));
     ck_assert_ptr_nonnull(strstr(r.body, "<svg"));
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", path, s_y, NULL, NULL);
-    S_PROBLEM(r, 404, "not-found");
+    HF_PROBLEM(r, 404, "not-found");
     bx_httpc_free(&r);
     free(code);
     free(stored);
@@ -352,27 +312,27 @@ START_TEST(checkin_admits_once_and_says_when_and_where)
     s_booked(s_x, "{\"seats\":[\"C3\"]}", b);
     char *p = s_payload(b, 1);
     bx_httpc_resp_t r = s_checkin(s_x, p, "north"); /* a customer cannot scan */
-    S_PROBLEM(r, 403, "forbidden");
+    HF_PROBLEM(r, 403, "forbidden");
     bx_httpc_free(&r);
     ck_assert_int_eq(hf_num(&s_sys, "SELECT count(*) FROM checkins"), 0);
     r = s_checkin(s_scanner, p, "north");
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "result"), "admitted");
     ck_assert_str_eq(hf_str(r.json, "seat"), "C3");
     char first[40];
     bx_strlcpy(first, hf_str(r.json, "scanned_at"), sizeof first);
     bx_httpc_free(&r);
     r = s_checkin(s_scanner, p, "south");
-    S_PROBLEM(r, 409, "ticket-already-used");
+    HF_PROBLEM(r, 409, "ticket-already-used");
     ck_assert_str_eq(hf_str(r.json, "scanned_at"), first);
     ck_assert_str_eq(hf_str(r.json, "gate"), "north");
     ck_assert_str_eq(hf_str(r.json, "device"), "dev-1");
     bx_httpc_free(&r);
     r = s_checkin(s_sys.partner, p, "east"); /* the organization's partner may scan too */
-    S_PROBLEM(r, 409, "ticket-already-used");
+    HF_PROBLEM(r, 409, "ticket-already-used");
     bx_httpc_free(&r);
     r = s_checkin(s_sys.other_partner, p, "east");
-    S_PROBLEM(r, 403, "forbidden");
+    HF_PROBLEM(r, 403, "forbidden");
     bx_httpc_free(&r);
     free(p);
 }
@@ -390,22 +350,22 @@ START_TEST(forged_payloads_are_refused)
     char *forged = bx_ticket_sign(rogue, &c);
     memcpy(forged + 4, c.kid, BX_TICKET_KID_LEN);
     bx_httpc_resp_t r = s_checkin(s_scanner, forged, "g");
-    S_PROBLEM(r, 422, "ticket-invalid");
+    HF_PROBLEM(r, 422, "ticket-invalid");
     bx_httpc_free(&r);
     free(forged);
     /* a rogue key's own kid, a tampered body, garbage */
     forged = bx_ticket_sign(rogue, &c);
     r = s_checkin(s_scanner, forged, "g");
-    S_PROBLEM(r, 422, "ticket-invalid");
+    HF_PROBLEM(r, 422, "ticket-invalid");
     bx_httpc_free(&r);
     char *t = strdup(p);
     char *body = strchr(t + 4, '.') + 1;
     body[2] = body[2] == 'A' ? 'B' : 'A';
     r = s_checkin(s_scanner, t, "g");
-    S_PROBLEM(r, 422, "ticket-invalid");
+    HF_PROBLEM(r, 422, "ticket-invalid");
     bx_httpc_free(&r);
     r = s_checkin(s_scanner, "not a ticket", "g");
-    S_PROBLEM(r, 422, "ticket-invalid");
+    HF_PROBLEM(r, 422, "ticket-invalid");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "POST", "/api/v1/checkins", s_scanner, "{\"gate\":\"g\"}", NULL);
     ck_assert_int_eq(r.status, 400);
@@ -466,7 +426,7 @@ START_TEST(cancelled_tickets_are_revoked_and_listed)
     s_booked(z, "{\"seats\":[\"A8\",\"A9\"]}", b);
     snprintf(path, sizeof path, "/api/v1/events/%s/tickets/revoked", s_ev.id);
     bx_httpc_resp_t r = hf_call(&s_sys, "GET", path, s_scanner, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_strlcpy(gen, hf_str(r.json, "generated_at"), sizeof gen);
     bx_httpc_free(&r);
     char *st = hf_text(&s_sys, "SELECT bx_booking_cancel('%s', 'test')", b);
@@ -475,10 +435,10 @@ START_TEST(cancelled_tickets_are_revoked_and_listed)
     char *p = s_payload(b, 2), *id = hf_text(&s_sys, "SELECT id FROM tickets WHERE booking_id = "
                                                      "'%s' AND serial = 2", b);
     r = s_checkin(s_scanner, p, "g");
-    S_PROBLEM(r, 409, "ticket-revoked");
+    HF_PROBLEM(r, 409, "ticket-revoked");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", path, s_scanner, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "event_id"), s_ev.id);
     ck_assert_ptr_nonnull(strstr(r.body, id));
     bx_httpc_free(&r);
@@ -486,12 +446,12 @@ START_TEST(cancelled_tickets_are_revoked_and_listed)
     char q[256];
     snprintf(q, sizeof q, "%s?since=%s", path, gen);
     r = hf_call(&s_sys, "GET", q, s_scanner, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(json_array_size(hf_get(r.json, "revoked")), 2);
     bx_httpc_free(&r);
     snprintf(q, sizeof q, "%s?since=2999-01-01T00:00:00Z", path);
     r = hf_call(&s_sys, "GET", q, s_scanner, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_int_eq(json_array_size(hf_get(r.json, "revoked")), 0);
     bx_httpc_free(&r);
     snprintf(q, sizeof q, "%s?since=yesterday", path);
@@ -499,19 +459,19 @@ START_TEST(cancelled_tickets_are_revoked_and_listed)
     ck_assert_int_eq(r.status, 400);
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", path, z, NULL, NULL);
-    S_PROBLEM(r, 403, "forbidden");
+    HF_PROBLEM(r, 403, "forbidden");
     bx_httpc_free(&r);
     r = hf_call(&s_sys, "GET", path, s_sys.partner, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     bx_httpc_free(&r);
     /* the owner still sees the tickets, revoked; their images are gone */
     r = s_get_tickets(b, z);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     ck_assert_str_eq(hf_str(r.json, "data.tickets.0.status"), "revoked");
     bx_httpc_free(&r);
     snprintf(q, sizeof q, "/api/v1/tickets/%s/qr.png", id);
     r = hf_call(&s_sys, "GET", q, z, NULL, NULL);
-    S_PROBLEM(r, 410, "gone");
+    HF_PROBLEM(r, 410, "gone");
     bx_httpc_free(&r);
     free(p);
     free(id);
@@ -536,7 +496,7 @@ START_TEST(bxctl_ticket_verify_exit_codes)
     char *p = s_payload(b, 1), *id = hf_text(&s_sys, "SELECT id FROM tickets WHERE booking_id = "
                                                      "'%s'", b);
     bx_httpc_resp_t r = hf_call(&s_sys, "GET", "/api/v1/tickets/keys", NULL, NULL, NULL);
-    S_EXPECT(r, 200);
+    HF_EXPECT(r, 200);
     snprintf(keys, sizeof keys, "%s/jwks.json", s_sys.dir);
     FILE *f = fopen(keys, "w");
     ck_assert(f && fwrite(r.body, 1, r.len, f) == r.len);
@@ -606,7 +566,7 @@ START_TEST(issue_and_checkin_latency)
             int64_t t0 = bx_mono_ms();
             bx_httpc_resp_t r = s_checkin(s_scanner, p, "bench");
             ms[n++] = (long)(bx_mono_ms() - t0);
-            S_EXPECT(r, 200);
+            HF_EXPECT(r, 200);
             bx_httpc_free(&r);
             free(p);
         }

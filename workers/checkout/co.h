@@ -6,6 +6,7 @@
 #define CO_H
 
 #include <jansson.h>
+#include <libpq-fe.h>
 
 #include "bx_worker.h"
 
@@ -20,6 +21,10 @@ bx_err_t co_cancel(bx_worker_job_t *job, json_t *payload);
 /* op cancel_event {event_id}: every pending or confirmed booking of the event cancelled
  * with a full refund; 200 {cancelled, refunds}. */
 bx_err_t co_cancel_event(bx_worker_job_t *job, json_t *payload);
+
+/* Succeeds with status and the one-row, one-column document res holds (cleared here);
+ * BX_EINTERNAL when res has no such row. */
+bx_err_t co_succeed_doc(bx_worker_job_t *job, int status, PGresult *res);
 
 /* The job handler: dispatches on payload op. */
 bx_err_t co_handle(bx_worker_job_t *job);

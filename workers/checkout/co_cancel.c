@@ -13,6 +13,7 @@
 #include "bx_dlv.h"
 #include "bx_json.h"
 #include "bx_log.h"
+#include "bx_offer.h"
 #include "bx_price.h"
 #include "bx_util.h"
 #include "bx_wire.h"
@@ -105,7 +106,7 @@ static int64_t s_customer_refund(const s_booking_t *b)
     return ticket - bx_price_div_half_up(ticket * b->cancel_fee_bp, 10000);
 }
 
-/* Offers what the hold gave back to the waitlist, as the hold pool does (one
+/* Offers what the hold gave back to the waitlist (bx_offer_released: one
  * inventory.released job per tier of seats now available, one per GA tier). */
 static bx_err_t s_offer(bx_worker_job_t *job, const s_booking_t *b)
 {
@@ -115,38 +116,11 @@ static bx_err_t s_offer(bx_worker_job_t *job, const s_booking_t *b)
     if (!res)
         return err;
     json_t *seats = json_loads(bx_pg_val(res, 0, 0), 0, NULL);
-    json_t *ga = json_loads(bx_pg_val(res, 0, 1), 0, NULL), *by_tier = json_object(), *v, *ids;
+    json_t *ga = json_loads(bx_pg_val(res, 0, 1), 0, NULL);
     PQclear(res);
-    const char *tier;
-    size_t i;
-    err = seats && ga && by_tier ? BX_OK : BX_ENOMEM;
-    json_array_foreach(seats, i, v)
-    {
-        if (err || strcmp(bx_json_str(v, "state") ? bx_json_str(v, "state") : "", "available"))
-            continue;
-        tier = bx_json_str(v, "tier_id");
-        if (tier && !json_object_get(by_tier, tier))
-            json_object_set_new(by_tier, tier, json_array());
-        json_array_append(json_object_get(by_tier, tier), json_object_get(v, "seat_id"));
-    }
-    json_object_foreach(by_tier, tier, ids)
-    {
-        if (!err)
-            err = bx_worker_outbox(job, "waitlist", "inventory.released", b->event,
-                                   json_pack("{s:s, s:s, s:O}", "event_id", b->event, "tier_id",
-                                             tier, "seat_ids", ids));
-    }
-    json_array_foreach(ga, i, v)
-    {
-        if (!err)
-            err = bx_worker_outbox(job, "waitlist", "inventory.released", b->event,
-                                   json_pack("{s:s, s:s, s:O}", "event_id", b->event, "tier_id",
-                                             bx_json_str(v, "tier_id"), "quantity",
-                                             json_object_get(v, "quantity")));
-    }
+    err = seats && ga ? bx_offer_released(job, b->event, seats, ga) : BX_ENOMEM;
     json_decref(seats);
     json_decref(ga);
-    json_decref(by_tier);
     return err;
 }
 
@@ -240,14 +214,7 @@ static bx_err_t s_answer(bx_worker_job_t *job, const char *id)
     bx_err_t err = BX_OK;
     const char *p[] = {id};
     PGresult *res = bx_pg_query(bx_worker_job_pg(job), "co_doc", 1, p, &err);
-    if (!res)
-        return err;
-    json_t *doc = PQntuples(res) == 1 ? json_loads(bx_pg_val(res, 0, 0), 0, NULL) : NULL;
-    PQclear(res);
-    if (!doc)
-        return BX_EINTERNAL;
-    bx_worker_job_succeed(job, 200, doc);
-    return BX_OK;
+    return res ? co_succeed_doc(job, 200, res) : err;
 }
 
 bx_err_t co_cancel(bx_worker_job_t *job, json_t *payload)

@@ -251,15 +251,20 @@ static bx_err_t s_insert(bx_worker_job_t *job, const char *hold, const s_hold_t 
         err = BX_ENOMEM;
     free(lt);
     free(tt);
-    if (!res)
+    if (!res || (err = co_succeed_doc(job, 201, res)))
         return err;
+    BX_INFO("booking %s of hold %s: total %lld %s", bx_worker_job_id(job), hold,
+            (long long)pr->total_minor, h->currency);
+    return BX_OK;
+}
+
+bx_err_t co_succeed_doc(bx_worker_job_t *job, int status, PGresult *res)
+{
     json_t *doc = PQntuples(res) == 1 ? json_loads(bx_pg_val(res, 0, 0), 0, NULL) : NULL;
     PQclear(res);
     if (!doc)
         return BX_EINTERNAL;
-    bx_worker_job_succeed(job, 201, doc);
-    BX_INFO("booking %s of hold %s: total %lld %s", bx_worker_job_id(job), hold,
-            (long long)pr->total_minor, h->currency);
+    bx_worker_job_succeed(job, status, doc);
     return BX_OK;
 }
 

@@ -13,6 +13,7 @@
 #include "bx_hold_int.h"
 #include "bx_json.h"
 #include "bx_log.h"
+#include "bx_offer.h"
 
 #define S_SEAT_LIST_CAP (BX_HOLD_SEATS_MAX * (BX_UUID_LEN + 1) + 3) /* "{id,id,...}" */
 
@@ -228,7 +229,7 @@ static bx_err_t s_remove_seats(bx_worker_job_t *job, bx_hold_event_t *ev, s_cart
         bx_hold_forget(ev);
         err = s_conflict(job, "some of these seats are no longer in this hold");
     } else {
-        err = bx_hold_offer(job, ev, seats, NULL);
+        err = bx_offer_released(job, ev->id, seats, NULL);
         if (!err)
             err = bx_hold_succeed_text(job, 200, doc);
         if (!err) { /* last: a failed job must not have touched the view */
@@ -314,7 +315,7 @@ static bx_err_t s_ga_change(bx_worker_job_t *job, bx_hold_event_t *ev, s_cart_t 
     long have = adding ? strtol(bx_pg_val(res, 0, 0), NULL, 10) : 0;
     if (doc) {
         json_t *ga = json_pack("[{s:s, s:I}]", "tier_id", c->ga_tier, "quantity", (json_int_t)n);
-        err = adding ? BX_OK : bx_hold_offer(job, ev, NULL, ga);
+        err = adding ? BX_OK : bx_offer_released(job, ev->id, NULL, ga);
         json_decref(ga);
         if (!err)
             err = bx_hold_succeed_text(job, 200, doc);

@@ -72,10 +72,6 @@ bx_err_t bx_hold_orphan(bx_worker_job_t *job, bx_hold_view_t *view, int orphan);
 bx_err_t bx_hold_seat_idx(bx_worker_job_t *job, bx_hold_view_t *view, json_t *ids, int *idx,
                           int *n);
 
-/* Offers seats ([{seat_id, tier_id, state}], those now available) and GA lines ([{tier_id,
- * quantity}]) to the waitlist through the outbox, in the job's transaction. */
-bx_err_t bx_hold_offer(bx_worker_job_t *job, const bx_hold_event_t *ev, json_t *seats, json_t *ga);
-
 /* Sets the new states of seats ([{seat_id, state}]) in the event's view, if loaded. */
 void bx_hold_view_release(bx_hold_event_t *ev, json_t *seats);
 

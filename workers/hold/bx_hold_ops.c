@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bx_hold_int.h"
+#include "bx_offer.h"
 #include "bx_json.h"
 #include "bx_log.h"
 
@@ -261,42 +262,6 @@ bx_err_t bx_hold_take(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload
 
 /* ---- release ---- */
 
-/* Offers what came back to the waitlist: one outbox row per tier (seats that became
- * available, or a GA quantity), in this transaction. */
-bx_err_t bx_hold_offer(bx_worker_job_t *job, const bx_hold_event_t *ev, json_t *seats, json_t *ga)
-{
-    json_t *by_tier = json_object(), *v, *ids;
-    const char *tier;
-    size_t i;
-    bx_err_t err = by_tier ? BX_OK : BX_ENOMEM;
-    json_array_foreach(seats, i, v)
-    {
-        if (err || strcmp(bx_json_str(v, "state") ? bx_json_str(v, "state") : "", "available"))
-            continue;
-        tier = bx_json_str(v, "tier_id");
-        if (tier && !json_object_get(by_tier, tier))
-            json_object_set_new(by_tier, tier, json_array());
-        json_array_append(json_object_get(by_tier, tier), json_object_get(v, "seat_id"));
-    }
-    json_object_foreach(by_tier, tier, ids)
-    {
-        if (!err)
-            err = bx_worker_outbox(
-                job, "waitlist", "inventory.released", ev->id,
-                json_pack("{s:s, s:s, s:O}", "event_id", ev->id, "tier_id", tier, "seat_ids", ids));
-    }
-    json_array_foreach(ga, i, v)
-    {
-        if (!err)
-            err = bx_worker_outbox(job, "waitlist", "inventory.released", ev->id,
-                                   json_pack("{s:s, s:s, s:O}", "event_id", ev->id, "tier_id",
-                                             bx_json_str(v, "tier_id"), "quantity",
-                                             json_object_get(v, "quantity")));
-    }
-    json_decref(by_tier);
-    return err;
-}
-
 /* The released seats' new states into the view, if it is loaded. */
 void bx_hold_view_release(bx_hold_event_t *ev, json_t *seats)
 {
@@ -352,7 +317,7 @@ bx_err_t bx_hold_release(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payl
                                     "a booking is pending payment on this hold: cancel the "
                                     "booking instead");
     if (!err && ended)
-        err = bx_hold_offer(job, ev, seats, ga);
+        err = bx_offer_released(job, ev->id, seats, ga);
     if (!err)
         err = s_release_answer(job, ev, hold, owner);
     if (!err && ended) { /* last: a failed job must not have touched the view */

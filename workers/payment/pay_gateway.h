@@ -129,4 +129,10 @@ void pay_hmac_hex(const char *key, const void *data, size_t len, char out[65]);
 /* Constant-time comparison of two NUL-terminated strings: 1 if equal. */
 int pay_str_eq_ct(const char *a, const char *b);
 
+/* Fills out from a verified webhook: event_id and type (the caller checked they fit), the
+ * payment and booking ids from meta's payment_id and booking_id (a UUID, else ""), and doc
+ * as out->object (stolen). */
+void pay_gw_event_fill(pay_gw_event_t *out, const char *event_id, const char *type, json_t *meta,
+                       json_t *doc);
+
 #endif

@@ -149,3 +149,15 @@ int pay_str_eq_ct(const char *a, const char *b)
     size_t n = strlen(a);
     return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
 }
+
+void pay_gw_event_fill(pay_gw_event_t *out, const char *event_id, const char *type, json_t *meta,
+                       json_t *doc)
+{
+    const char *pid = json_string_value(json_object_get(meta, "payment_id"));
+    const char *bid = json_string_value(json_object_get(meta, "booking_id"));
+    bx_strlcpy(out->event_id, event_id, sizeof out->event_id);
+    bx_strlcpy(out->type, type, sizeof out->type);
+    bx_strlcpy(out->payment_id, pid && bx_uuid_valid(pid) ? pid : "", sizeof out->payment_id);
+    bx_strlcpy(out->booking_id, bid && bx_uuid_valid(bid) ? bid : "", sizeof out->booking_id);
+    out->object = doc;
+}

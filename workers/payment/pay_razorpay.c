@@ -285,14 +285,7 @@ static bx_err_t s_webhook(const char *(*header)(void *arg, const char *name), vo
         json_decref(doc);
         return BX_EINVAL;
     }
-    json_t *notes = json_object_get(ent, "notes");
-    const char *pid = json_string_value(json_object_get(notes, "payment_id"));
-    const char *bid = json_string_value(json_object_get(notes, "booking_id"));
-    bx_strlcpy(out->event_id, eid, sizeof out->event_id);
-    bx_strlcpy(out->type, type, sizeof out->type);
-    bx_strlcpy(out->payment_id, pid && bx_uuid_valid(pid) ? pid : "", sizeof out->payment_id);
-    bx_strlcpy(out->booking_id, bid && bx_uuid_valid(bid) ? bid : "", sizeof out->booking_id);
-    out->object = doc;
+    pay_gw_event_fill(out, eid, type, json_object_get(ent, "notes"), doc);
     return BX_OK;
 }
 

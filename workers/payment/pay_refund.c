@@ -7,6 +7,7 @@
 
 #include "bx_dlv.h"
 #include "bx_log.h"
+#include "bx_money.h"
 #include "bx_util.h"
 #include "pay_worker.h"
 
@@ -20,7 +21,7 @@ static bx_err_t s_announce(bx_worker_job_t *job, const pay_row_t *p, const char 
     PGresult *res = bx_pg_query(pg, "pay_receipt", 1, a, &err);
     if (!res)
         return err;
-    pay_display(p->currency, amount, disp, sizeof disp);
+    bx_money_display(amount, p->currency, disp, sizeof disp);
     snprintf(key, sizeof key, "booking:%s", p->booking_id);
     json_t *data =
         json_pack("{s:s, s:s, s:s, s:s, s:I}", "booking_id", p->booking_id, "refund_id", refund_id,

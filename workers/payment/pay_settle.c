@@ -9,6 +9,7 @@
 
 #include "bx_dlv.h"
 #include "bx_log.h"
+#include "bx_money.h"
 #include "bx_pg.h"
 #include "bx_util.h"
 #include "bx_wire.h"
@@ -46,26 +47,6 @@ bx_err_t pay_row_load(bx_pg_t *pg, const char *id, pay_row_t *p)
                sizeof p->failure_code);
     PQclear(res);
     return BX_OK;
-}
-
-void pay_display(const char *currency, int64_t amount, char *out, size_t cap)
-{
-    static const char *const zero[] = {"JPY", "KRW", "VND", "CLP", "ISK",
-                                       "UGX", "XAF", "XOF", NULL};
-    static const char *const three[] = {"BHD", "KWD", "OMR", "JOD", "TND", "IQD", "LYD", NULL};
-    int exp = 2;
-    for (int i = 0; zero[i]; i++)
-        if (!strcmp(currency, zero[i]))
-            exp = 0;
-    for (int i = 0; three[i]; i++)
-        if (!strcmp(currency, three[i]))
-            exp = 3;
-    long long div = exp == 0 ? 1 : exp == 2 ? 100 : 1000;
-    if (exp == 0)
-        snprintf(out, cap, "%s %lld", currency, (long long)amount);
-    else
-        snprintf(out, cap, "%s %lld.%0*lld", currency, (long long)amount / div, exp,
-                 (long long)amount % div);
 }
 
 /* Writes p's state. next_action: a redirect URL or NULL. */
@@ -111,7 +92,7 @@ static bx_err_t s_confirmed(bx_worker_job_t *job, const pay_row_t *p)
     PGresult *res = err ? NULL : bx_pg_query(pg, "pay_receipt", 1, a, &err);
     if (res && PQntuples(res) == 1) {
         char key[64];
-        pay_display(p->currency, p->captured, disp, sizeof disp);
+        bx_money_display(p->captured, p->currency, disp, sizeof disp);
         snprintf(key, sizeof key, "booking:%s", p->booking_id);
         json_t *data = json_pack("{s:s, s:s, s:s, s:o?, s:o?}", "booking_id", p->booking_id,
                                  "payment_id", p->id, "amount_display", disp, "lines",

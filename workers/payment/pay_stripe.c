@@ -251,14 +251,7 @@ static bx_err_t s_webhook(const char *(*header)(void *arg, const char *name), vo
         json_decref(doc);
         return BX_EINVAL;
     }
-    json_t *md = json_object_get(obj, "metadata");
-    const char *pid = json_string_value(json_object_get(md, "payment_id"));
-    const char *bid = json_string_value(json_object_get(md, "booking_id"));
-    bx_strlcpy(out->event_id, id, sizeof out->event_id);
-    bx_strlcpy(out->type, type, sizeof out->type);
-    bx_strlcpy(out->payment_id, pid && bx_uuid_valid(pid) ? pid : "", sizeof out->payment_id);
-    bx_strlcpy(out->booking_id, bid && bx_uuid_valid(bid) ? bid : "", sizeof out->booking_id);
-    out->object = doc;
+    pay_gw_event_fill(out, id, type, json_object_get(obj, "metadata"), doc);
     return BX_OK;
 }
 

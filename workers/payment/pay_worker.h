@@ -67,9 +67,6 @@ bx_err_t pay_refund_do(bx_worker_job_t *job, pay_row_t *p, const char *refund_id
                        const char *reason, const char *requested_by, int notify, int *ok,
                        char code[65]);
 
-/* Amount as display text, "INR 1234.50" (exponent of the currency). into out. */
-void pay_display(const char *currency, int64_t amount, char *out, size_t cap);
-
 /* The sweep (tick on the main thread): writes settle jobs for payments left open. */
 void pay_sweep_tick(void *arg);
 
