@@ -40,6 +40,8 @@ static s_opt_t s_opts[] = {
     S_INT("request_lease_s", "15", 1, 3600, "seconds before a queued or running request is re-dispatched"),
     S_INT("scheduler_tick_ms", "500", 10, 60000, "scheduler tick"),
     S_INT("outbox_relay_ms", "50", 5, 60000, "how often the scheduler relays the outbox"),
+    S_INT("cancel_event_page", "500", 1, 10000,
+          "bookings one cancel_event job of a cancelled event undoes (the chain does the rest)"),
     S_STR("http_bind", "127.0.0.1", "frontdoor listen address"),
     S_INT("http_port", "8080", 1, 65535, "frontdoor listen port"),
     S_INT("http_threads", "4", 1, 256, "frontdoor HTTP worker threads"),

@@ -29,9 +29,11 @@ static const char *const s_wait[] = {"Prefer: wait=15", NULL};
 static void s_setup(void)
 {
     const char *env[] = {"BOXOFFICE_STRIPE_API_BASE=" S_SBX, "BOXOFFICE_RAZORPAY_API_BASE=" S_SBX,
-                         "BOXOFFICE_GATEWAY_TIMEOUT_MS=5000", NULL};
-    const char *sbx[] = {"bx-sandbox", "--port", "27002", "--webhook-base",
-                         "http://127.0.0.1:27000", NULL};
+                         "BOXOFFICE_GATEWAY_TIMEOUT_MS=5000",
+                         /* one booking per cancel_event job: the chain must reach them all */
+                         "BOXOFFICE_CANCEL_EVENT_PAGE=1", NULL};
+    const char *sbx[] = {
+        "bx-sandbox", "--port", "27002", "--webhook-base", "http://127.0.0.1:27000", NULL};
     hf_start(&s_sys, "booking_e2e", S_PORT, 1, env);
     hf_spawn(&s_sys, "bx-sandbox", sbx);
     ck_assert_int_eq(bx_h_wait_port(27002, 5000), 0);
@@ -62,12 +64,11 @@ static bx_httpc_resp_t s_checkout(const char *tok, const char *hold, const char 
 /* Pays booking with the sandbox's Stripe test card that succeeds. */
 static void s_pay(const char *tok, const char *booking)
 {
-    bx_httpc_resp_t r =
-        hf_call(&s_sys, "POST", "/api/v1/payments", tok,
-                hf_j("{'booking_id': '%s', 'provider': 'stripe', 'method': 'card', "
-                     "'payment_method': 'pm_card_visa'}",
-                     booking),
-                s_wait);
+    bx_httpc_resp_t r = hf_call(&s_sys, "POST", "/api/v1/payments", tok,
+                                hf_j("{'booking_id': '%s', 'provider': 'stripe', 'method': 'card', "
+                                     "'payment_method': 'pm_card_visa'}",
+                                     booking),
+                                s_wait);
     ck_assert_msg(r.status == 200 || r.status == 201, "pay: %ld %s", r.status, r.body);
     ck_assert_str_eq(hf_str(r.json, "data.attributes.status"), "succeeded");
     bx_httpc_free(&r);
@@ -94,7 +95,8 @@ static bx_httpc_resp_t s_tickets(const char *tok, const char *booking)
 static int s_until(const char *booking, const char *cond)
 {
     for (int i = 0; i < 200; i++) {
-        if (hf_num(&s_sys, "SELECT (%s)::int FROM bookings b WHERE b.id = '%s'", cond, booking) == 1)
+        if (hf_num(&s_sys, "SELECT (%s)::int FROM bookings b WHERE b.id = '%s'", cond, booking) ==
+            1)
             return 1;
         usleep(100000);
     }
@@ -148,10 +150,9 @@ START_TEST(booking_end_to_end)
                                 NULL);
     HF_EXPECT(r, 200);
     bx_httpc_free(&r);
-    r = hf_call(&s_sys, "POST", "/api/v1/promo-codes", s_sys.partner,
-                hf_j("{'code': 'E2E10', 'kind': 'percent', 'value': 1000, 'event_id': '%s'}",
-                     ev.id),
-                NULL);
+    r = hf_call(
+        &s_sys, "POST", "/api/v1/promo-codes", s_sys.partner,
+        hf_j("{'code': 'E2E10', 'kind': 'percent', 'value': 1000, 'event_id': '%s'}", ev.id), NULL);
     HF_EXPECT(r, 201);
     bx_httpc_free(&r);
 
@@ -247,10 +248,11 @@ END_TEST
 
 START_TEST(event_cancel_refunds_everyone)
 {
+    enum { N = 3 };
     hf_event_t ev;
-    char tok[2][4096], hold[37], booking[2][37], path[160];
+    char tok[N][4096], hold[37], booking[N][37], path[160];
     hf_event(&s_sys, 3, 10, 100, &ev);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < N; i++) {
         hf_customer(&s_sys, tok[i], sizeof tok[i], NULL);
         hf_hold(&s_sys, &ev, tok[i], hf_j("{'tier_id': '%s', 'quantity': 2}", ev.standing), hold);
         bx_httpc_resp_t r = s_checkout(tok[i], hold, NULL);
@@ -262,13 +264,54 @@ START_TEST(event_cancel_refunds_everyone)
     bx_httpc_resp_t r = hf_call(&s_sys, "POST", path, s_sys.partner, NULL, NULL);
     ck_assert_msg(r.status == 200 || r.status == 202, "cancel event: %ld %s", r.status, r.body);
     bx_httpc_free(&r);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < N; i++) {
         ck_assert(s_until(booking[i], "b.status = 'cancelled'"));
         ck_assert_msg(s_until(booking[i], "b.refunded_minor = b.paid_minor AND b.paid_minor > 0"),
                       "booking %d not refunded in full", i);
     }
-    /* nothing of the cancelled event is sold any more */
+    /* nothing of the cancelled event is sold any more; with one booking per job the
+     * cancellation took a chain of N + 1 jobs (the last finds nothing left) */
     ck_assert_int_eq(hf_num(&s_sys, "SELECT sold FROM event_ga WHERE event_id = '%s'", ev.id), 0);
+    ck_assert_int_ge(hf_num(&s_sys,
+                            "SELECT count(*) FROM requests WHERE service = 'checkout' AND "
+                            "payload->>'op' = 'cancel_event' AND payload->>'event_id' = '%s'",
+                            ev.id),
+                     N);
+}
+END_TEST
+
+/* A hold made under a waiting-room admission: the payment that completes the booking spends
+ * the admission (the token cannot hold again, the shopper's place is freed). */
+START_TEST(payment_spends_the_waiting_room_admission)
+{
+    hf_event_t ev;
+    char tok[4096], uid[37], hold[37], booking[37], jti[37];
+    hf_event(&s_sys, 3, 10, 100, &ev);
+    hf_customer(&s_sys, tok, sizeof tok, uid);
+    hf_hold(&s_sys, &ev, tok, hf_j("{'tier_id': '%s', 'quantity': 1}", ev.standing), hold);
+    bx_uuid_v7(jti);
+    free(hf_text(&s_sys,
+                 "INSERT INTO waitroom_entries (id, event_id, user_id, prequeue, lottery, state, "
+                 "admitted_at, admission_jti, admission_expires_at) VALUES (gen_random_uuid(), "
+                 "'%s', '%s', false, 1, 'admitted', now(), '%s', now() + interval '10 minutes'); "
+                 "UPDATE holds SET admission_jti = '%s', "
+                 "admission_exp = extract(epoch FROM now() + interval '10 minutes')::bigint "
+                 "WHERE id = '%s'",
+                 ev.id, uid, jti, jti, hold));
+    bx_httpc_resp_t r = s_checkout(tok, hold, NULL);
+    bx_strlcpy(booking, hf_str(r.json, "data.id"), sizeof booking);
+    bx_httpc_free(&r);
+    ck_assert_int_eq(hf_num(&s_sys,
+                            "SELECT count(*) FROM waitroom_entries WHERE "
+                            "admission_jti = '%s' AND state = 'admitted'",
+                            jti),
+                     1);
+    s_pay(tok, booking);
+    ck_assert_int_eq(hf_num(&s_sys,
+                            "SELECT count(*) FROM waitroom_entries WHERE "
+                            "admission_jti = '%s' AND state = 'spent'",
+                            jti),
+                     1);
 }
 END_TEST
 
@@ -280,6 +323,7 @@ Suite *bx_suite(void)
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, booking_end_to_end);
     tcase_add_test(tc, event_cancel_refunds_everyone);
+    tcase_add_test(tc, payment_spends_the_waiting_room_admission);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -126,11 +126,12 @@ WHERE h.id = $1
 SELECT bx_booking_doc(b)::text FROM bookings b WHERE b.id = $1
 
 -- name: co_event_bookings
--- $1 event: the bookings a cancelled event still has to undo, oldest first.
+-- $1 event, $2 page size: the next bookings a cancelled event still has to undo, oldest
+-- first (each page's are cancelled by then, so the next page starts where this one ended).
 SELECT id FROM bookings
 WHERE event_id = $1 AND status IN ('pending_payment', 'confirmed')
 ORDER BY created_at, id
-LIMIT 10000
+LIMIT $2::int
 
 -- name: co_event_cancel_outbox
 -- $1 event, $2 the cancelling request: a checkout cancel_event job, in the cancel's

@@ -18,8 +18,10 @@ bx_err_t co_checkout(bx_worker_job_t *job, json_t *payload);
 /* op cancel {booking_id, reason?, by}: 200 with the booking document. */
 bx_err_t co_cancel(bx_worker_job_t *job, json_t *payload);
 
-/* op cancel_event {event_id}: every pending or confirmed booking of the event cancelled
- * with a full refund; 200 {cancelled, refunds}. */
+/* op cancel_event {event_id}: the next cancel_event_page (config, 500) pending or
+ * confirmed bookings of the event cancelled with a full refund; after a full page the job
+ * queues the next cancel_event in its own transaction, so the chain reaches every booking
+ * without one giant transaction. 200 {cancelled, refunds, more}. */
 bx_err_t co_cancel_event(bx_worker_job_t *job, json_t *payload);
 
 /* Succeeds with status and the one-row, one-column document res holds (cleared here);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bx_config.h"
 #include "bx_dlv.h"
 #include "bx_json.h"
 #include "bx_log.h"
@@ -254,13 +255,17 @@ bx_err_t co_cancel_event(bx_worker_job_t *job, json_t *payload)
     const char *event = bx_json_str(payload, "event_id");
     bx_err_t err = BX_OK;
     long cancelled = 0, refunds = 0;
+    char page[24];
+    long size = bx_config_int("cancel_event_page");
     if (!event || !bx_uuid_valid(event))
         return bx_worker_job_problem(job, BX_EINVAL, "event_id must be a UUID");
-    const char *p[] = {event};
-    PGresult *res = bx_pg_query(bx_worker_job_pg(job), "co_event_bookings", 1, p, &err);
+    snprintf(page, sizeof page, "%ld", size);
+    const char *p[] = {event, page};
+    PGresult *res = bx_pg_query(bx_worker_job_pg(job), "co_event_bookings", 2, p, &err);
     if (!res)
         return err;
-    for (int r = 0; !err && r < PQntuples(res); r++) {
+    int n = PQntuples(res);
+    for (int r = 0; !err && r < n; r++) {
         s_booking_t b;
         int64_t refund = 0;
         if ((err = s_load(bx_worker_job_pg(job), bx_pg_val(res, r, 0), &b)))
@@ -270,12 +275,18 @@ bx_err_t co_cancel_event(bx_worker_job_t *job, json_t *payload)
         refunds += refund > 0;
     }
     PQclear(res);
+    /* a full page: the rest goes on in the next job of the chain, written in this
+     * transaction, so a stadium's 60,000 bookings never make one giant transaction */
+    if (!err && n == size)
+        err = bx_worker_outbox(job, "checkout", "event.cancelled", event,
+                               json_pack("{s:s, s:s}", "op", "cancel_event", "event_id", event));
     if (err)
         return err;
-    BX_INFO("event %s cancelled: %ld bookings cancelled, %ld refunds", event, cancelled, refunds);
+    BX_INFO("event %s cancelled: %ld bookings cancelled, %ld refunds%s", event, cancelled, refunds,
+            n == size ? ", more in the next job" : "");
     bx_worker_job_succeed(job, 200,
-                          json_pack("{s:s, s:i, s:i}", "event_id", event, "cancelled",
-                                    (int)cancelled, "refunds", (int)refunds));
+                          json_pack("{s:s, s:i, s:i, s:b}", "event_id", event, "cancelled",
+                                    (int)cancelled, "refunds", (int)refunds, "more", n == size));
     return BX_OK;
 }
 
