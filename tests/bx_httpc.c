@@ -33,9 +33,15 @@ bx_httpc_resp_t bx_httpc(const char *method, const char *url, const char *const 
     s_buf_t hb = {0}, bb = {0};
     CURL *c = curl_easy_init();
     struct curl_slist *hl = NULL;
-    for (const char *const *h = headers; h && *h; h++)
+    int expect = 0;
+    for (const char *const *h = headers; h && *h; h++) {
         hl = curl_slist_append(hl, *h);
-    hl = curl_slist_append(hl, "Expect:");
+        expect |= !strncasecmp(*h, "Expect:", 7);
+    }
+    /* no "Expect: 100-continue" unless the caller asks for it (a test of a refused large
+     * body does: the server answers before the body is sent, instead of racing it) */
+    if (!expect)
+        hl = curl_slist_append(hl, "Expect:");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
@@ -51,7 +57,10 @@ bx_httpc_resp_t bx_httpc(const char *method, const char *url, const char *const 
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
-    if (curl_easy_perform(c) == CURLE_OK)
+    /* a server may answer (413) and close while the body is still on its way: the status
+     * it sent counts even when sending the rest then failed */
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK || rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
