@@ -87,12 +87,21 @@ static size_t s_digit_run(const char *s, char *d, size_t *nd)
     return i;
 }
 
-static int s_card_at(const char *s, size_t *consumed)
+/* A card number at s + i (start of a digit run in s): 13-19 digits passing Luhn, and not
+ * part of a longer identifier (the rule of bx_pan.h: letters touch it, or a dash joins it
+ * to letters or digits, as in a UUID's groups). */
+static int s_card_at_in(const char *s, size_t i, size_t *consumed)
 {
     char d[32];
     size_t nd;
-    *consumed = s_digit_run(s, d, &nd);
-    return nd >= 13 && nd <= 19 && s_luhn(d, nd);
+    *consumed = s_digit_run(s + i, d, &nd);
+    if (nd < 13 || nd > 19 || !s_luhn(d, nd))
+        return 0;
+    const char *e = s + i + *consumed;
+    int before = i > 0 && (isalpha((unsigned char)s[i - 1]) ||
+                           (i > 1 && s[i - 1] == '-' && isalnum((unsigned char)s[i - 2])));
+    int after = isalpha((unsigned char)e[0]) || (e[0] == '-' && isalpha((unsigned char)e[1]));
+    return !before && !after;
 }
 
 int bx_log_has_card_number(const char *s)
@@ -100,7 +109,7 @@ int bx_log_has_card_number(const char *s)
     for (size_t i = 0; s && s[i];) {
         if (isdigit((unsigned char)s[i]) && (i == 0 || !isdigit((unsigned char)s[i - 1]))) {
             size_t used;
-            if (s_card_at(s + i, &used))
+            if (s_card_at_in(s, i, &used))
                 return 1;
             i += used ? used : 1;
         } else {
@@ -124,8 +133,8 @@ void bx_log_scrub(char *dst, size_t cap, const char *src)
             i += 7;
             while (src[i] && !isspace((unsigned char)src[i]) && src[i] != '"')
                 i++;
-        } else if (isdigit((unsigned char)src[i]) && (i == 0 || !isdigit((unsigned char)src[i - 1])) &&
-                   s_card_at(src + i, &used)) {
+        } else if (isdigit((unsigned char)src[i]) &&
+                   (i == 0 || !isdigit((unsigned char)src[i - 1])) && s_card_at_in(src, i, &used)) {
             const char *mask = "[card-redacted]";
             for (size_t k = 0; mask[k] && o + 1 < cap; k++)
                 dst[o++] = mask[k];

@@ -349,6 +349,49 @@ END_TEST
 
 /* ---- availability ---- */
 
+/* A mass expiry (250 holds of one event due at once, as after a hot sale) goes to the hold
+ * pool as a few expire_many jobs of up to 100 holds, not one job per hold that would crowd
+ * new holds out of the pool's queue; every hold expires and the GA units come back. */
+START_TEST(mass_expiry_is_a_few_jobs)
+{
+    hf_event_t ev;
+    hf_event(&s_sys, 1, 2, 500, &ev);
+    free(hf_text(&s_sys,
+                 "WITH g AS (UPDATE event_ga SET held = held + 250 WHERE event_id = '%s' AND "
+                 "tier_id = '%s' RETURNING 1) "
+                 "INSERT INTO holds (id, event_id, user_id, kind, ga_tier_id, quantity, currency, "
+                 "total_minor, lines, expires_at) "
+                 "SELECT gen_random_uuid(), '%s', '%s', 'ga', '%s', 1, 'EUR', 2500, '[]', "
+                 "now() - interval '1 second' FROM g, generate_series(1, 250)",
+                 ev.id, ev.standing, ev.id, s_xid, ev.standing));
+    long left = -1;
+    for (int i = 0; i < 150 && left != 0; i++) {
+        left = hf_num(&s_sys,
+                      "SELECT count(*) FROM holds WHERE event_id = '%s' AND state = "
+                      "'active'",
+                      ev.id);
+        usleep(100000);
+    }
+    ck_assert_int_eq(left, 0);
+    ck_assert_int_eq(hf_num(&s_sys, "SELECT held FROM event_ga WHERE event_id = '%s'", ev.id), 0);
+    ck_assert_int_eq(hf_num(&s_sys,
+                            "SELECT count(*) FROM holds WHERE event_id = '%s' AND state = "
+                            "'expired'",
+                            ev.id),
+                     250);
+    long jobs = hf_num(&s_sys,
+                       "SELECT count(*) FROM requests WHERE service = 'hold' AND "
+                       "payload->>'op' = 'expire_many' AND payload->>'event_id' = '%s'",
+                       ev.id);
+    ck_assert_msg(jobs >= 3 && jobs <= 6, "250 due holds took %ld expire_many jobs", jobs);
+    ck_assert_int_eq(hf_num(&s_sys,
+                            "SELECT count(*) FROM requests WHERE service = 'hold' AND "
+                            "payload->>'op' = 'expire' AND payload->>'event_id' = '%s'",
+                            ev.id),
+                     0);
+}
+END_TEST
+
 START_TEST(availability_with_etag)
 {
     hf_event_t ev;
@@ -594,6 +637,7 @@ Suite *bx_suite(void)
     tcase_add_test(tc, per_user_limit_across_holds);
     tcase_add_test(tc, orphan_rule_on_and_off);
     tcase_add_test(tc, expired_holds_return_within_seconds);
+    tcase_add_test(tc, mass_expiry_is_a_few_jobs);
     tcase_add_test(tc, availability_with_etag);
     tcase_add_test(tc, partner_blocks_releases_and_resizes);
     tcase_add_test(tc, idempotency_key_makes_one_hold);

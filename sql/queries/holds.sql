@@ -163,10 +163,13 @@ SELECT bx_hold_doc(h)::text, h.state FROM holds h
 WHERE h.id = $1 AND h.event_id = $2 AND ($3 = '' OR h.user_id::text = $3)
 
 -- name: hold_expiry_due
--- The expiry sweep (each hold worker's timer): due active holds become release jobs for the
--- hold pool (outbox service hold, topic hold.expire, keyed by event, so the worker owning
--- the event releases them). expiry_queued_at keeps two workers from queueing one hold twice;
--- a hold still active 30 s after being queued is queued again (its release is idempotent).
+-- The expiry sweep (each hold worker's timer): due active holds become expire_many jobs for
+-- the hold pool, up to 100 holds of one event per job (outbox service hold, topic
+-- hold.expire, keyed by event, so the worker owning the event releases them): a mass
+-- expiry after a hot sale is a few hundred jobs, not tens of thousands crowding out new
+-- holds in the pool's queue. expiry_queued_at keeps two workers from queueing one hold
+-- twice; a hold still active 30 s after being queued is queued again (its release is
+-- idempotent).
 WITH due AS (
     SELECT id, event_id FROM holds
     WHERE state = 'active' AND expires_at <= now()
@@ -178,12 +181,18 @@ WITH due AS (
     UPDATE holds h SET expiry_queued_at = now()
     FROM due WHERE h.id = due.id
     RETURNING h.id, h.event_id
+), chunks AS (
+    SELECT event_id, jsonb_agg(id ORDER BY id) AS ids
+    FROM (SELECT id, event_id,
+                 (row_number() OVER (PARTITION BY event_id ORDER BY id) - 1) / 100 AS chunk
+          FROM marked) m
+    GROUP BY event_id, chunk
 )
 INSERT INTO outbox (service, topic, route_key, payload, request_id)
-SELECT 'hold', 'hold.expire', m.event_id::text,
-       jsonb_build_object('op', 'expire', 'hold_id', m.id, 'event_id', m.event_id),
+SELECT 'hold', 'hold.expire', c.event_id::text,
+       jsonb_build_object('op', 'expire_many', 'hold_ids', c.ids, 'event_id', c.event_id),
        gen_random_uuid()
-FROM marked m
+FROM chunks c
 RETURNING id
 
 -- ---- the cart: seats and GA units added to or removed from an active hold ----

@@ -220,6 +220,8 @@ bx_err_t bx_hold_handle(bx_worker_job_t *job)
         err = bx_hold_take(job, ev, payload);
     else if (!strcmp(op, "release") || !strcmp(op, "expire"))
         err = bx_hold_release(job, ev, payload, !strcmp(op, "expire"));
+    else if (!strcmp(op, "expire_many"))
+        err = bx_hold_expire_many(job, ev, payload);
     else if (!strcmp(op, "add") || !strcmp(op, "remove"))
         err = bx_hold_cart(job, ev, payload, !strcmp(op, "add"));
     else

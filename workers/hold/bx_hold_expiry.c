@@ -39,7 +39,7 @@ void bx_hold_expiry_tick(void *arg)
         n = res ? PQntuples(res) : 0;
         self->queued += n;
         if (n)
-            BX_INFO("queued %d expired holds for release", n);
+            BX_INFO("queued %d expiry jobs (up to 100 due holds each)", n);
         PQclear(res);
     }
     if (err != BX_OK && self->pg) {

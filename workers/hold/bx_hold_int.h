@@ -51,6 +51,12 @@ void bx_hold_forget(bx_hold_event_t *ev);
  * (adding = 1) or removes seats or GA units of an active hold. */
 bx_err_t bx_hold_take(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload);
 bx_err_t bx_hold_release(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload, int expiry);
+
+/* op expire_many {event_id, hold_ids: [...]} (the expiry sweep's job: up to
+ * BX_HOLD_EXPIRE_MAX due holds of one event): each still active expires as "expire" would;
+ * 200 {event_id, expired}. */
+#define BX_HOLD_EXPIRE_MAX 100
+bx_err_t bx_hold_expire_many(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload);
 bx_err_t bx_hold_cart(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload, int adding);
 
 /* ---- helpers the operations share (bx_hold_ops.c) ---- */

@@ -291,42 +291,97 @@ static bx_err_t s_release_answer(bx_worker_job_t *job, const bx_hold_event_t *ev
     return err;
 }
 
+/* Ends one hold (released by owner, or expired when owner is "") in the job's transaction:
+ * seats and GA back, offered to the waitlist. *ended says whether it was still active;
+ * *seats and *ga (new references, for the view and the feed once the whole job succeeded)
+ * what came back. A refusal sets the job's problem. */
+static bx_err_t s_end_one(bx_worker_job_t *job, bx_hold_event_t *ev, const char *hold,
+                          const char *owner, int expiry, int *ended, json_t **seats, json_t **ga)
+{
+    bx_err_t err;
+    const char *p[] = {hold, ev->id, expiry ? "expired" : "released", owner,
+                       expiry ? "true" : "false"};
+    *seats = *ga = NULL;
+    PGresult *res = bx_pg_query(bx_worker_job_pg(job), "hold_release", 5, p, &err);
+    if (!res)
+        return err;
+    *ended = !strcmp(bx_pg_val(res, 0, 0), "1");
+    int booked = !strcmp(bx_pg_val(res, 0, 4) ? bx_pg_val(res, 0, 4) : "", "t");
+    const char *booking = bx_pg_val(res, 0, 3) ? bx_pg_val(res, 0, 3) : "";
+    *seats = json_loads(bx_pg_val(res, 0, 1), 0, NULL);
+    *ga = json_loads(bx_pg_val(res, 0, 2), 0, NULL);
+    err = *seats && *ga ? BX_OK : BX_EINTERNAL;
+    if (!err && !*ended && !expiry && booked)
+        err = bx_worker_job_problem(job, BX_ECONFLICT,
+                                    "a booking is pending payment on this hold: cancel the "
+                                    "booking instead");
+    if (!err && *ended)
+        err = bx_offer_released(job, ev->id, *seats, *ga);
+    if (!err && *ended)
+        BX_INFO("hold %s %s%s%s", hold, expiry ? "expired" : "released",
+                booking[0] ? ", and with it booking " : "", booking);
+    PQclear(res);
+    return err;
+}
+
+/* What came back, into the view and the feed: last, once the job can no longer fail (a
+ * failed job must not have touched the view). */
+static void s_ended(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *seats, json_t *ga)
+{
+    bx_hold_view_release(ev, seats);
+    bx_hold_feed_json(job, ev->id, seats, ga);
+}
+
 bx_err_t bx_hold_release(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload, int expiry)
 {
     const char *hold = bx_json_str(payload, "hold_id");
     const char *owner = expiry ? "" : bx_worker_job_user_id(job);
-    bx_err_t err;
+    json_t *seats = NULL, *ga = NULL;
+    int ended = 0;
     if (!bx_uuid_valid(hold) || (!expiry && !bx_uuid_valid(owner)))
         return bx_worker_job_problem(job, BX_EUNPROCESSABLE,
                                      "a release needs hold_id and its owner");
-    const char *p[] = {hold, ev->id, expiry ? "expired" : "released", owner,
-                       expiry ? "true" : "false"};
-    PGresult *res = bx_pg_query(bx_worker_job_pg(job), "hold_release", 5, p, &err);
-    if (!res)
-        return err;
-    int ended = !strcmp(bx_pg_val(res, 0, 0), "1");
-    int booked = !strcmp(bx_pg_val(res, 0, 4) ? bx_pg_val(res, 0, 4) : "", "t");
-    char booking[BX_UUID_LEN + 1];
-    bx_strlcpy(booking, bx_pg_val(res, 0, 3) ? bx_pg_val(res, 0, 3) : "", sizeof booking);
-    json_t *seats = json_loads(bx_pg_val(res, 0, 1), 0, NULL);
-    json_t *ga = json_loads(bx_pg_val(res, 0, 2), 0, NULL);
-    PQclear(res);
-    err = seats && ga ? BX_OK : BX_EINTERNAL;
-    if (!err && !ended && !expiry && booked)
-        err = bx_worker_job_problem(job, BX_ECONFLICT,
-                                    "a booking is pending payment on this hold: cancel the "
-                                    "booking instead");
-    if (!err && ended)
-        err = bx_offer_released(job, ev->id, seats, ga);
+    bx_err_t err = s_end_one(job, ev, hold, owner, expiry, &ended, &seats, &ga);
     if (!err)
         err = s_release_answer(job, ev, hold, owner);
-    if (!err && ended) { /* last: a failed job must not have touched the view */
-        bx_hold_view_release(ev, seats);
-        bx_hold_feed_json(job, ev->id, seats, ga);
-        BX_INFO("hold %s %s%s%s", hold, expiry ? "expired" : "released",
-                booking[0] ? ", and with it booking " : "", booking);
-    }
+    if (!err && ended)
+        s_ended(job, ev, seats, ga);
     json_decref(seats);
     json_decref(ga);
+    return err;
+}
+
+bx_err_t bx_hold_expire_many(bx_worker_job_t *job, bx_hold_event_t *ev, json_t *payload)
+{
+    json_t *ids = json_object_get(payload, "hold_ids"), *id;
+    json_t *all_seats = json_array(), *all_ga = json_array();
+    size_t i;
+    long expired = 0;
+    bx_err_t err = all_seats && all_ga ? BX_OK : BX_ENOMEM;
+    if (!err && (!json_is_array(ids) || json_array_size(ids) > BX_HOLD_EXPIRE_MAX))
+        err = bx_worker_job_problem(job, BX_EUNPROCESSABLE, "hold_ids must be a short array");
+    json_array_foreach(ids, i, id)
+    {
+        json_t *seats = NULL, *ga = NULL;
+        int ended = 0;
+        if (!err && !bx_uuid_valid(json_string_value(id)))
+            err = bx_worker_job_problem(job, BX_EUNPROCESSABLE, "hold_ids holds a bad id");
+        if (!err)
+            err = s_end_one(job, ev, json_string_value(id), "", 1, &ended, &seats, &ga);
+        if (!err && ended) {
+            json_array_extend(all_seats, seats);
+            json_array_extend(all_ga, ga);
+            expired++;
+        }
+        json_decref(seats);
+        json_decref(ga);
+    }
+    if (!err) {
+        bx_worker_job_succeed(
+            job, 200, json_pack("{s:s, s:I}", "event_id", ev->id, "expired", (json_int_t)expired));
+        s_ended(job, ev, all_seats, all_ga);
+    }
+    json_decref(all_seats);
+    json_decref(all_ga);
     return err;
 }
