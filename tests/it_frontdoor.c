@@ -327,7 +327,10 @@ START_TEST(respond_async_gives_202_then_polling_finds_result)
     bx_httpc_resp_t r = s_echo_post(s_admin_tok, "{\"message\":\"later\",\"sleep_ms\":300}", "respond-async", NULL);
     ck_assert_int_eq(r.status, 202);
     ck_assert(s_location_id(&r, id));
-    ck_assert_str_eq(s_jstr(r.json, "data.attributes.status"), "queued");
+    /* the 202 shows the request as it is when the broker took it: a fast worker may have
+     * started it already, but it cannot have finished (the job sleeps 300 ms) */
+    const char *st = s_jstr(r.json, "data.attributes.status");
+    ck_assert_msg(st && (!strcmp(st, "queued") || !strcmp(st, "running")), "status %s", st);
     bx_httpc_free(&r);
     ck_assert_str_eq(s_await(id, 10), "succeeded");
 }
