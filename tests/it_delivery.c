@@ -1090,7 +1090,11 @@ START_TEST(burst_of_10000_deliveries_reaches_the_receiver)
     int rc;
     json_t *v = s_verify("burst", "--secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &rc);
     ck_assert_msg(rc == 0, "not every burst delivery verified");
-    ck_assert_int_eq(json_integer_value(json_object_get(v, "verified")), 10000);
+    /* every one of the 10,000 deliveries arrived, each verified; delivery is at least once,
+     * so on a slow machine (the ASan run) a sender whose claim lapsed may send one again
+     * with the same webhook-id, which receivers deduplicate by */
+    ck_assert_int_eq(json_integer_value(json_object_get(v, "ids")), 10000);
+    ck_assert_int_ge(json_integer_value(json_object_get(v, "verified")), 10000);
     json_decref(v);
 }
 END_TEST

@@ -575,7 +575,10 @@ START_TEST(admission_rate_is_respected)
     ck_assert(json_real_value(s_jget(st, "abandon_rate")) == 1.0);
     ck_assert_int_ge(s_jint(st, "admitted"), a1);
     ck_assert_int_eq(s_jint(st, "joined"), N);
-    ck_assert_int_eq(s_jint(st, "queue_length") + s_jint(st, "admitted"), N);
+    /* queue length (Redis) and admitted (the gatekeeper's counter) are read one after the
+     * other while admissions go on: one admission may fall between the two reads */
+    long seen = s_jint(st, "queue_length") + s_jint(st, "admitted");
+    ck_assert_msg(seen >= N && seen <= N + 1, "queue_length + admitted = %ld of %d", seen, N);
     ck_assert_int_le(s_jint(st, "active_shoppers"), 12); /* about 10 s of admissions */
     ck_assert_int_ge(s_jint(st, "admissions_last_minute"), 5);
     bx_httpc_free(&r);
