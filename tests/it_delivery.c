@@ -1090,10 +1090,12 @@ START_TEST(burst_of_10000_deliveries_reaches_the_receiver)
     int rc;
     json_t *v = s_verify("burst", "--secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &rc);
     ck_assert_msg(rc == 0, "not every burst delivery verified");
-    /* every one of the 10,000 deliveries arrived, each verified; delivery is at least once,
-     * so on a slow machine (the ASan run) a sender whose claim lapsed may send one again
-     * with the same webhook-id, which receivers deduplicate by */
-    ck_assert_int_eq(json_integer_value(json_object_get(v, "ids")), 10000);
+    /* the 100 messages (webhook-id is the message's id, the same at every endpoint) all
+     * arrived, every record received verified, at least the 10,000 deliveries the table
+     * shows succeeded: delivery is at least once, so on a slow machine (the ASan run) a
+     * sender whose claim lapsed may send one again with the same webhook-id, which
+     * receivers deduplicate by */
+    ck_assert_int_eq(json_integer_value(json_object_get(v, "ids")), 100);
     ck_assert_int_ge(json_integer_value(json_object_get(v, "verified")), 10000);
     json_decref(v);
 }
